@@ -1,0 +1,54 @@
+"""The promises of the docker_host role, checked on the server the scenario deployed."""
+import json
+
+
+def docker_info(host):
+    return json.loads(host.check_output("docker info --format '{{json .}}'"))
+
+
+def test_engine_runs_under_systemd_and_starts_at_boot(host):
+    docker = host.service("docker")
+    assert docker.is_running
+    assert docker.is_enabled
+    assert host.check_output("ps -o comm= -p 1") == "systemd"
+
+
+def test_daemon_json_is_in_effect(host):
+    info = docker_info(host)
+    assert info["LoggingDriver"] == "json-file"
+    assert info["LiveRestoreEnabled"] is True
+    config = json.loads(host.file("/etc/docker/daemon.json").content_string)
+    assert config["log-opts"] == {"max-size": "10m", "max-file": "5"}
+    # a network created from the configured address pool
+    pool = config["default-address-pools"][0]["base"]
+    subnet = host.check_output(
+        "docker network inspect vixtract --format '{{range .IPAM.Config}}{{.Subnet}}{{end}}'"
+    )
+    assert subnet.split(".")[:2] == pool.split(".")[:2], (subnet, pool)
+
+
+def test_stack_network_exists(host):
+    assert host.run("docker network inspect vixtract").rc == 0
+
+
+def test_base_image_is_in_the_servers_engine(host):
+    assert host.run("docker image inspect debian:trixie-slim").rc == 0
+    assert host.run("docker image inspect vixtract/base:latest").rc == 0
+
+
+def pem_blocks(text):
+    return {b.strip() for b in text.split("-----END CERTIFICATE-----") if "BEGIN CERTIFICATE" in b}
+
+
+def test_stack_base_image_trusts_the_extra_ca(host):
+    """Image builds trust vixtract_extra_ca_certificates (here: this machine's CA bundle, with its proxy CA)."""
+    extra = pem_blocks(host.file("/usr/local/share/ca-certificates/vixtract/00-ca-certificates.crt").content_string)
+    assert extra
+    in_image = pem_blocks(host.check_output(
+        "docker run --rm vixtract/base:latest cat /etc/ssl/certs/ca-certificates.crt"))
+    assert extra <= in_image
+
+
+def test_host_trusts_the_extra_ca(host):
+    extra = pem_blocks(host.file("/usr/local/share/ca-certificates/vixtract/00-ca-certificates.crt").content_string)
+    assert extra <= pem_blocks(host.file("/etc/ssl/certs/ca-certificates.crt").content_string)

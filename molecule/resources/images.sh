@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Test harness: makes the images the Molecule scenarios need, on the machine that runs Molecule.
+# There is no image registry here, so every image starts from a debootstrapped Debian rootfs.
+#   vixtract-test/server:bookworm   Debian 12 + systemd + python3: the "server" each scenario boots
+#   /var/cache/vixtract/images/debian-trixie-slim.tar   a `docker save` of debian:trixie-slim, handed to the
+#                                   product through vixtract_base_image_source=archive
+# Each image is made only when it is missing, so a second run costs a few `docker image inspect`s.
+set -euo pipefail
+
+MIRROR=${VIXTRACT_TEST_MIRROR:-http://deb.debian.org/debian}
+CACHE=${VIXTRACT_TEST_CACHE:-/var/cache/vixtract}
+SERVER_IMAGE=${VIXTRACT_TEST_SERVER_IMAGE:-vixtract-test/server:bookworm}
+BASE_IMAGE=${VIXTRACT_TEST_BASE_IMAGE:-debian:trixie-slim}
+BASE_ARCHIVE=${VIXTRACT_TEST_BASE_ARCHIVE:-$CACHE/images/debian-trixie-slim.tar}
+here=$(cd "$(dirname "$0")" && pwd)
+
+log() { printf '[images] %s\n' "$*" >&2; }
+
+have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# rootfs_image SUITE TAG: debootstrap a minimal Debian and import it as TAG.
+rootfs_image() {
+  local suite=$1 tag=$2 dir
+  have_image "$tag" && return 0
+  command -v debootstrap >/dev/null || { log "debootstrap is missing: apt-get install -y debootstrap"; exit 1; }
+  dir=$(mktemp -d /var/tmp/vixtract-rootfs.XXXXXX)
+  log "debootstrap $suite -> $tag"
+  debootstrap --variant=minbase "$suite" "$dir" "$MIRROR" >"$dir.log" 2>&1 \
+    || { tail -n 20 "$dir.log" >&2; rm -rf "$dir" "$dir.log"; exit 1; }
+  rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
+  tar -C "$dir" -c . | docker import - "$tag" >/dev/null
+  rm -rf "$dir" "$dir.log"
+}
+
+rootfs_image bookworm vixtract-test/debian:bookworm
+if ! have_image "$SERVER_IMAGE"; then
+  log "building $SERVER_IMAGE"
+  docker build -q -t "$SERVER_IMAGE" -f "$here/server.Dockerfile" "$here" >/dev/null
+fi
+
+if [ ! -s "$BASE_ARCHIVE" ]; then
+  rootfs_image trixie "$BASE_IMAGE"
+  mkdir -p "$(dirname "$BASE_ARCHIVE")"
+  log "saving $BASE_IMAGE to $BASE_ARCHIVE"
+  docker save "$BASE_IMAGE" -o "$BASE_ARCHIVE.tmp" && mv "$BASE_ARCHIVE.tmp" "$BASE_ARCHIVE"
+fi
+log "ready: $SERVER_IMAGE, $BASE_ARCHIVE"

@@ -1,0 +1,44 @@
+"""Helpers for the fast checks: run ansible-playbook from this checkout against throw-away inventories."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def tool(name):
+    found = BIN / name
+    return str(found) if found.exists() else name
+
+
+@pytest.fixture
+def run_site(tmp_path):
+    """Run playbooks/site.yml against one server that must never be contacted.
+
+    The host points at a closed port on loopback: if any task tried to reach it, the run would
+    report it UNREACHABLE. Returns (returncode, output)."""
+
+    def run(extra_vars, host_vars=None):
+        inventory = tmp_path / "inventory"
+        inventory.mkdir(exist_ok=True)
+        host = {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 9,
+                "ansible_ssh_common_args": "-o ConnectTimeout=2"}
+        host.update(host_vars or {})
+        (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {
+            "hosts": {"server": host},
+            "children": {"vixtract_db": {"hosts": {"server": None}},
+                         "vixtract_app": {"hosts": {"server": None}}}}}))
+        (tmp_path / "vars.yml").write_text(yaml.safe_dump(extra_vars))
+        env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_FORCE_COLOR="0")
+        proc = subprocess.run(
+            [tool("ansible-playbook"), "-i", str(inventory), "playbooks/site.yml", "-e", f"@{tmp_path / 'vars.yml'}"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    return run

@@ -1,0 +1,30 @@
+"""The collection builds, installs elsewhere and its site playbook resolves by its collection name."""
+import os
+import subprocess
+import tarfile
+
+from conftest import ROOT, tool
+
+
+def test_build_install_and_syntax_check_elsewhere(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    subprocess.run([tool("ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True, text=True, env=env, cwd=tmp_path)
+    [tarball] = tmp_path.glob("vixtract-stack-*.tar.gz")
+    names = tarfile.open(tarball).getnames()
+    assert "roles/docker_host/tasks/main.yml" in names
+    assert "playbooks/site.yml" in names
+    assert not [n for n in names if n.startswith((".collections", "molecule", "tests/", ".venv"))]
+    assert not [n for n in names if "credentials" in n.split("/")]
+
+    collections = tmp_path / "collections"
+    subprocess.run([tool("ansible-galaxy"), "collection", "install", "--offline", "--no-deps", "-p",
+                    str(collections), str(tarball)], check=True, capture_output=True, text=True, env=env,
+                   cwd=tmp_path)
+    # the community collections come from the ansible package, as on any controller
+    env["ANSIBLE_COLLECTIONS_PATH"] = str(collections)
+    proc = subprocess.run([tool("ansible-playbook"), "vixtract.stack.site", "--syntax-check", "-i",
+                           str(ROOT / "inventories/example")], capture_output=True, text=True, env=env,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"playbook: {collections}/ansible_collections/vixtract/stack/playbooks/site.yml" in proc.stdout

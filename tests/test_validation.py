@@ -1,0 +1,57 @@
+"""Bad input stops site.yml in its first play, names the variable and the fix, and no server is touched."""
+import pytest
+
+VALID_USERS = [{"name": "anna.k", "admin": True, "postgres": True}, {"name": "bi"}]
+
+BAD_INPUTS = {
+    "unknown base image source": (
+        {"vixtract_base_image_source": "bogus"},
+        "value of vixtract_base_image_source must be one of: pull, archive, debootstrap, got: bogus"),
+    "unknown install method": (
+        {"docker_host_install_method": "snap"},
+        "value of docker_host_install_method must be one of: distro, docker-ce, none, got: snap"),
+    "CA file that does not exist": (
+        {"vixtract_extra_ca_certificates": ["/nonexistent/proxy-ca.pem"]},
+        "vixtract_extra_ca_certificates: '/nonexistent/proxy-ca.pem' is not a PEM certificate file"),
+    "user name with a space and capitals": (
+        {"vixtract_users": [{"name": "Bad Name"}]},
+        "vixtract_users: the name 'Bad Name' is not allowed. Use 2-32 characters"),
+    "two users with the same name": (
+        {"vixtract_users": [{"name": "anna.k"}, {"name": "bi"}, {"name": "anna.k", "admin": True}]},
+        "vixtract_users lists anna.k more than once. Fix: keep one entry per person"),
+    "user state that is not present or absent": (
+        {"vixtract_users": [{"name": "bi", "state": "gone"}]},
+        "value of state must be one of: present, absent, got: gone"),
+    "archive source without an archive": (
+        {"vixtract_base_image_source": "archive"},
+        "vixtract_base_image_archive must name an existing `docker save` tarball"),
+    "proxy that is not a URL": (
+        {"vixtract_https_proxy": "proxy.example.com:3128"},
+        "vixtract_https_proxy 'proxy.example.com:3128' must be empty or a URL"),
+    "address pool that is not a CIDR": (
+        {"docker_host_default_address_pools": [{"base": "172.30.0.0", "size": 24}]},
+        "docker_host_default_address_pools: base '172.30.0.0' with size 24 is not usable"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_stops_in_the_validation_play(run_site, case):
+    extra_vars, message = BAD_INPUTS[case]
+    rc, out = run_site(extra_vars)
+    assert rc != 0, out
+    assert message in out, out
+    # it stopped in the validation play, before any connection to the server
+    assert "PLAY [Validate the inventory before any host is touched]" in out
+    assert "PLAY [Docker Engine on every server]" not in out
+    assert "UNREACHABLE" not in out, out
+
+
+def test_valid_input_passes_validation_and_only_then_reaches_for_the_server(run_site, tmp_path):
+    """The same harness with good input: validation passes, the next play tries the (closed) server.
+    Names with dots and of two characters are accepted."""
+    ca = tmp_path / "proxy-ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    rc, out = run_site({"vixtract_users": VALID_USERS, "vixtract_extra_ca_certificates": [str(ca)]})
+    assert "PLAY [Docker Engine on every server]" in out, out
+    assert "UNREACHABLE" in out, out
+    assert rc != 0
