@@ -1,0 +1,326 @@
+"""nginx: one front door. The landing page, HTTPS as vixtract_tls_mode says, /jupyter and /cronicle through the proxy.
+
+Tests that need JupyterHub or Cronicle run when their containers exist on the server and are skipped, loudly
+('SKIPPED: <name>: <why>'), when they do not.
+"""
+import json
+import re
+import shlex
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import changed_count, credential, run_playbook, stack_vars
+
+CONTAINER = "vixtract-nginx"
+NGINX_ONLY = "molecule/resources/nginx.yml"
+CA_ON_SERVER = "/tmp/vixtract-test-ca.crt"
+
+
+def tls_mode():
+    return stack_vars().get("vixtract_tls_mode", "selfsigned")
+
+
+def server_name(host):
+    return stack_vars().get("vixtract_server_name") or host.check_output("hostname")
+
+
+def curl(host, path, *options, name=None, scheme=None):
+    """curl on the server against the published ports, as a client on the network would, by the site's name."""
+    name = name or server_name(host)
+    scheme = scheme or ("http" if tls_mode() == "none" else "https")
+    port = 80 if scheme == "http" else 443
+    cmd = ["curl", "-sS", "--max-time", "20", "--resolve", f"{name}:{port}:127.0.0.1", *options,
+           f"{scheme}://{name}{path}"]
+    return host.run(" ".join(shlex.quote(c) for c in cmd))
+
+
+def https_options(host):
+    if tls_mode() == "none":
+        return []
+    if tls_mode() == "selfsigned":
+        ca = (stack_credentials() / "tls/ca.crt").read_text()
+        host.run(f"cat > {CA_ON_SERVER} <<'EOF'\n{ca}\nEOF")
+        return ["--cacert", CA_ON_SERVER]
+    return []
+
+
+def stack_credentials():
+    return Path(stack_vars()["vixtract_credentials_dir"])
+
+
+def status(result):
+    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+
+
+def skip_unless_container(host, name, test):
+    if host.run(f"docker inspect -f '{{{{.State.Running}}}}' {name}").stdout.strip() != "true":
+        reason = f"{name} is not running on this server (its role is not deployed here)"
+        print(f"SKIPPED: {test}: {reason}")
+        pytest.skip(f"SKIPPED: {test}: {reason}")
+
+
+def test_only_http_and_https_are_published(host):
+    ports = host.check_output(f"docker port {CONTAINER}").splitlines()
+    expected = {"80/tcp"} | ({"443/tcp"} if tls_mode() != "none" else set())
+    assert {p.split(" -> ")[0] for p in ports} == expected
+
+
+def test_container_is_healthy_with_restart_policy(host):
+    info = json.loads(host.check_output(f"docker inspect {CONTAINER}"))[0]
+    assert info["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+    assert stack_vars().get("vixtract_network", "vixtract") in info["NetworkSettings"]["Networks"]
+    for _ in range(40):
+        state = host.check_output(f"docker inspect -f '{{{{.State.Health.Status}}}}' {CONTAINER}")
+        if state == "healthy":
+            break
+        host.run("sleep 1")
+    assert state == "healthy"
+
+
+def test_landing_page_answers_with_its_links(host):
+    page = curl(host, "/", "-w", "\n%{http_code}", *https_options(host))
+    assert page.rc == 0, page.stderr
+    assert status(page) == "200"
+    html = page.stdout
+    assert 'href="/jupyter/"' in html
+    assert 'href="/cronicle/"' in html
+    # how to connect a BI tool: database and read-only user, never a password
+    assert f"<code>{stack_vars().get('vixtract_postgres_database', 'etl')}</code>" in html
+    assert f"<code>{stack_vars().get('vixtract_postgres_reader', 'bi_reader')}</code>" in html
+    reader_password = stack_credentials() / "postgres/bi_reader"
+    if reader_password.exists():
+        assert credential("postgres/bi_reader") not in html
+    assert "Deployed versions" in html and "nginx</th><td>1." in html
+    # no external assets
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
+    if tls_mode() == "selfsigned":
+        assert 'href="/vixtract-ca.crt"' in html
+
+
+def test_landing_page_sends_security_headers(host):
+    headers = curl(host, "/", "-o", "/dev/null", "-D", "-", *https_options(host)).stdout.lower()
+    assert "x-content-type-options: nosniff" in headers
+    assert "x-frame-options: sameorigin" in headers
+    assert "content-security-policy: default-src 'none'" in headers
+    if tls_mode() != "none":
+        assert "strict-transport-security: max-age=63072000" in headers
+
+
+def test_selfsigned_site_verifies_with_the_generated_ca(host):
+    if tls_mode() != "selfsigned":
+        pytest.skip(f"SKIPPED: selfsigned CA: vixtract_tls_mode is {tls_mode()}")
+    offered = curl(host, "/vixtract-ca.crt", "-k").stdout
+    assert offered.strip() == (stack_credentials() / "tls/ca.crt").read_text().strip()
+    verified = curl(host, "/", "-o", "/dev/null", "-w", "%{http_code}", *https_options(host))
+    assert verified.rc == 0, verified.stderr
+    assert verified.stdout == "200"
+    # without the CA, the same request is refused: verification really happens
+    assert curl(host, "/", "-o", "/dev/null").rc == 60
+
+
+def test_http_redirects_to_https_with_301(host):
+    if tls_mode() == "none":
+        pytest.skip("SKIPPED: http -> https: vixtract_tls_mode is none")
+    r = curl(host, "/jupyter/hub/login?next=x", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+             scheme="http")
+    assert r.stdout == f"301 https://{server_name(host)}/jupyter/hub/login?next=x"
+
+
+def test_acme_challenge_path_stays_on_http(host):
+    r = curl(host, "/.well-known/acme-challenge/missing", "-o", "/dev/null", "-w", "%{http_code}", scheme="http")
+    assert r.stdout == "404"
+
+
+@pytest.mark.parametrize("version, accepted", [("-tls1_1", False), ("-tls1_2", True), ("-tls1_3", True)])
+def test_tls_versions(host, version, accepted):
+    if tls_mode() == "none":
+        pytest.skip("SKIPPED: TLS versions: vixtract_tls_mode is none")
+    # SECLEVEL=0 lets the client offer TLS 1.1 at all, so a refusal is the server's
+    out = host.run(f"echo | openssl s_client -connect 127.0.0.1:443 -servername {server_name(host)} {version} "
+                   f"-cipher 'DEFAULT:@SECLEVEL=0' 2>&1").stdout
+    if accepted:
+        assert "Cipher is" in out and "(NONE)" not in out, out
+    else:
+        assert "alert protocol version" in out, out
+
+
+def test_http2_is_offered(host):
+    if tls_mode() == "none":
+        pytest.skip("SKIPPED: http2: vixtract_tls_mode is none")
+    r = curl(host, "/", "-o", "/dev/null", "-w", "%{http_version}", "--http2", *https_options(host))
+    assert r.stdout == "2"
+
+
+def test_upstreams_that_are_missing_do_not_take_the_site_down(host):
+    """nginx resolves the upstreams at request time: a missing JupyterHub is a 502 for /jupyter/, not a dead site."""
+    if host.run("docker inspect vixtract-jupyterhub").rc == 0:
+        pytest.skip("SKIPPED: missing upstream: vixtract-jupyterhub exists on this server")
+    r = curl(host, "/jupyter/hub/login", "-o", "/dev/null", "-w", "%{http_code}", *https_options(host))
+    assert r.stdout == "502"
+    assert status(curl(host, "/", "-o", "/dev/null", "-w", "%{http_code}", *https_options(host))) == "200"
+
+
+def test_a_snippet_nginx_rejects_stops_the_run_and_the_site_keeps_answering(host):
+    rc, out = run_playbook({"nginx_extra_config": "vixtract_no_such_directive on;"}, playbook=NGINX_ONLY)
+    assert rc != 0
+    assert "nginx rejected the configuration" in out, out
+    assert 'unknown directive "vixtract_no_such_directive"' in out.replace('\\"', '"'), out
+    assert "vixtract_no_such_directive" not in host.file("/opt/vixtract/nginx/conf/nginx.conf").content_string
+    r = curl(host, "/", "-o", "/dev/null", "-w", "%{http_code}", *https_options(host))
+    assert r.stdout == "200"
+    # the original settings again: nothing to change
+    rc, out = run_playbook(playbook=NGINX_ONLY)
+    assert rc == 0, out
+    assert changed_count(out) == 0, out
+
+
+def make_test_pki(tmp, name):
+    """A root CA, an intermediate and a server certificate for NAME, its key encrypted with a passphrase."""
+    script = textwrap.dedent(f"""\
+        set -e
+        cd {tmp}
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout root.key -out root.crt -days 2 -subj /CN=test-root \\
+          -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+        openssl req -newkey rsa:2048 -nodes -keyout int.key -out int.csr -subj /CN=test-intermediate
+        printf 'basicConstraints=critical,CA:TRUE,pathlen:0\\nkeyUsage=critical,keyCertSign,cRLSign\\n' > int.ext
+        openssl x509 -req -in int.csr -CA root.crt -CAkey root.key -CAcreateserial -out chain.crt -days 2 \\
+          -extfile int.ext
+        openssl req -newkey rsa:2048 -keyout server.key -passout pass:s3cret-test -out server.csr -subj /CN={name}
+        printf 'subjectAltName=DNS:{name}\\nextendedKeyUsage=serverAuth\\n' > server.ext
+        openssl x509 -req -in server.csr -CA chain.crt -CAkey int.key -CAcreateserial -out server.crt -days 2 \\
+          -extfile server.ext
+        """)
+    subprocess.run(["bash", "-c", script], check=True, capture_output=True)
+
+
+def test_provided_certificate_with_chain_and_passphrase(host, tmp_path):
+    if tls_mode() == "none":
+        pytest.skip("SKIPPED: provided certificate: the scenario runs without TLS")
+    name = server_name(host)
+    make_test_pki(tmp_path, name)
+    provided = {"vixtract_tls_mode": "provided", "vixtract_tls_certificate": str(tmp_path / "server.crt"),
+                "vixtract_tls_chain": str(tmp_path / "chain.crt"), "vixtract_tls_key": str(tmp_path / "server.key"),
+                "vixtract_tls_key_passphrase": "s3cret-test"}
+    try:
+        rc, out = run_playbook(provided, playbook=NGINX_ONLY)
+        assert rc == 0, out
+        assert "s3cret-test" not in out
+        root = (tmp_path / "root.crt").read_text()
+        host.run(f"cat > /tmp/vixtract-test-root.crt <<'EOF'\n{root}\nEOF")
+        r = curl(host, "/", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", "/tmp/vixtract-test-root.crt")
+        assert r.rc == 0, r.stderr
+        assert r.stdout == "200"
+        assert not host.file("/opt/vixtract/nginx/html/vixtract-ca.crt").exists
+    finally:
+        rc, out = run_playbook(playbook=NGINX_ONLY)
+    assert rc == 0, out
+    assert not host.file("/opt/vixtract/nginx/tls/server.key.pass").exists
+    if tls_mode() == "selfsigned":
+        # back on the stack's own CA: the same one as before (not regenerated)
+        r = curl(host, "/", "-o", "/dev/null", "-w", "%{http_code}", *https_options(host))
+        assert r.stdout == "200", r.stderr
+
+
+# --- through the proxy to JupyterHub and Cronicle (run when those containers are deployed) ---
+
+def test_jupyterhub_login_page_through_nginx(host):
+    skip_unless_container(host, "vixtract-jupyterhub", "jupyterhub login through nginx")
+    r = curl(host, "/jupyter/hub/login", "-o", "/dev/null", "-w", "%{http_code}", *https_options(host))
+    assert r.stdout == "200", r.stderr
+
+
+KERNEL_CHECK = r'''
+import asyncio, json, ssl, sys, uuid
+from http.cookies import SimpleCookie
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.websocket import websocket_connect
+
+BASE, USER, PASSWORD = sys.argv[1], sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+client = AsyncHTTPClient()
+jar = {}
+
+async def fetch(path, method="GET", body=None, headers=None):
+    h = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+    if "_xsrf" in jar:
+        h["X-XSRFToken"] = jar["_xsrf"]
+    h.update(headers or {})
+    r = await client.fetch(HTTPRequest(BASE + path, method=method, body=body, headers=h, ssl_options=ctx,
+                                       follow_redirects=False, request_timeout=120), raise_error=False)
+    for c in r.headers.get_list("Set-Cookie"):
+        for k, m in SimpleCookie(c).items():
+            jar[k] = m.value
+    return r
+
+async def main():
+    await fetch("/jupyter/hub/login")
+    r = await fetch("/jupyter/hub/login", "POST",
+                    f"username={USER}&password={PASSWORD}&_xsrf={jar.get('_xsrf', '')}",
+                    {"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.code == 302, ("login", r.code)
+    r = await fetch(f"/jupyter/hub/api/users/{USER}/server", "POST", "{}")
+    assert r.code in (201, 202, 400), ("spawn", r.code, r.body)
+    for _ in range(120):
+        r = await fetch(f"/jupyter/user/{USER}/api/status")
+        if r.code == 200:
+            break
+        if r.code in (301, 302, 303):
+            await fetch(r.headers["Location"].replace(BASE, ""))
+        await asyncio.sleep(1)
+    r = await fetch(f"/jupyter/user/{USER}/api/kernels", "POST", "{}")
+    assert r.code == 201, ("kernel", r.code, r.body)
+    kernel = json.loads(r.body)["id"]
+    url = BASE.replace("https://", "wss://").replace("http://", "ws://") + f"/jupyter/user/{USER}/api/kernels/{kernel}/channels"
+    ws = await websocket_connect(HTTPRequest(url, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())},
+                                             ssl_options=ctx))
+    msg_id = uuid.uuid4().hex
+    ws.write_message(json.dumps({"header": {"msg_id": msg_id, "msg_type": "execute_request", "username": USER,
+                                            "session": uuid.uuid4().hex, "version": "5.3"},
+                                 "parent_header": {}, "metadata": {}, "channel": "shell",
+                                 "content": {"code": "print(6 * 7)", "silent": False}}))
+    while True:
+        m = json.loads(await asyncio.wait_for(ws.read_message(), 60))
+        if m.get("parent_header", {}).get("msg_id") == msg_id and m["msg_type"] == "stream":
+            print(m["content"]["text"].strip())
+            break
+    await fetch(f"/jupyter/user/{USER}/api/kernels/{kernel}", "DELETE")
+
+asyncio.run(main())
+'''
+
+
+def test_kernel_websocket_through_nginx_executes_code(host):
+    skip_unless_container(host, "vixtract-jupyterhub", "kernel websocket through nginx")
+    users = [u for u in stack_vars().get("vixtract_users", []) if u.get("state", "present") == "present"]
+    if not users:
+        pytest.skip("SKIPPED: kernel websocket through nginx: the scenario has no vixtract_users")
+    user = users[0]["name"]
+    password = users[0].get("password") or credential(f"users/{user}")
+    scheme = "http" if tls_mode() == "none" else "https"
+    # run from inside the JupyterHub container (it has tornado), through nginx on the stack network
+    host.run(f"cat > /tmp/vixtract-kernel-check.py <<'EOF'\n{KERNEL_CHECK}\nEOF")
+    host.check_output("docker cp /tmp/vixtract-kernel-check.py vixtract-jupyterhub:/tmp/kernel-check.py")
+    r = host.run(f"docker exec vixtract-jupyterhub /opt/vixtract/venv/bin/python /tmp/kernel-check.py "
+                 f"{scheme}://{CONTAINER} {shlex.quote(user)} {shlex.quote(password)}")
+    assert r.rc == 0, r.stdout + r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "42"
+
+
+def test_cronicle_ui_and_assets_through_nginx(host):
+    skip_unless_container(host, "vixtract-cronicle", "cronicle UI through nginx")
+    opts = https_options(host)
+    page = curl(host, "/cronicle/", "-w", "\n%{http_code}", *opts)
+    assert status(page) == "200", page.stderr
+    assets = set(re.findall(r'(?:src|href)="(/[^"]+)"', page.stdout))
+    assert assets and all(a.startswith(("/cronicle/", "/api/", "/socket.io/")) for a in assets), assets
+    assets |= {"/cronicle/" + a for a in re.findall(r'(?:src|href)="((?:js|css)/[^"]+)"', page.stdout)}
+    for asset in sorted(assets):
+        r = curl(host, asset, "-o", "/dev/null", "-w", "%{http_code}", *opts)
+        assert r.stdout == "200", asset
+    ping = curl(host, "/api/app/ping/v1", *opts)
+    assert json.loads(ping.stdout)["code"] == 0
+    sio = curl(host, "/socket.io/?EIO=4&transport=polling", "-o", "/dev/null", "-w", "%{http_code}", *opts)
+    assert sio.stdout == "200"
