@@ -133,7 +133,7 @@ def outside_clients():
 
 
 def test_published_port_admits_allowed_cidrs_over_tls_only(host, converge, outside_clients):
-    server_ip = host.check_output("hostname -I").split()[0]
+    server_ip = host.check_output("ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1 | head -n1")
     (inside, inside_ip), (outside, _) = outside_clients["in"], outside_clients["out"]
     reader = credential("postgres/bi_reader")
     try:
