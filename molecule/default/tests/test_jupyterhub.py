@@ -15,9 +15,16 @@ def inspect(host, name):
     return json.loads(host.check_output(f"docker inspect {name}"))[0]
 
 
+def hub_image(host):
+    """The image the Hub container runs: vixtract/jupyterhub tagged by a digest of its inputs."""
+    return inspect(host, HUB)["Config"]["Image"]
+
+
 def test_image_is_built_on_the_server_from_the_stack_base(host):
-    image = inspect(host, "vixtract/jupyterhub:latest")
-    base = inspect(host, "vixtract/base:latest")
+    assert hub_image(host).startswith("vixtract/jupyterhub:")
+    image = inspect(host, hub_image(host))
+    bases = host.check_output("docker images vixtract/base --format '{{.Repository}}:{{.Tag}}'").split()
+    base = inspect(host, bases[0])
     assert set(base["RootFS"]["Layers"]) <= set(image["RootFS"]["Layers"])
     versions = hub(host, "/opt/vixtract/venv/bin/python -c 'import jupyterhub, jupyterlab, ldapauthenticator, "
                          "papermill, petl, psycopg, pandas, ipykernel, jupyterhub_idle_culler; "
@@ -51,7 +58,7 @@ def test_accounts_persist_on_the_users_volume_for_other_containers(host):
     inside = hub(host, f"getent passwd {ANNA}").stdout.strip()
     fresh = host.check_output(
         "docker run --rm --entrypoint getent -v vixtract-jupyterhub-users:/var/lib/extrausers:ro "
-        f"vixtract/jupyterhub:latest passwd {ANNA}")
+        f"{hub_image(host)} passwd {ANNA}")
     assert fresh == inside and int(inside.split(":")[2]) >= 2000, (inside, fresh)
     uid = inside.split(":")[2]
     assert hub(host, f"stat -c '%u %a' /home/{ANNA}").stdout.split() == [uid, "700"]
