@@ -114,12 +114,13 @@ def test_papermill_notebook_writes_rows_to_postgresql_with_pgpass_only(host):
         "DELETE FROM public.jupyterhub_probe;"))
     session(host, "start", ANNA, credential(f"users/{ANNA}"))
     env = {k: v for k, v in server_env(host, ANNA).items() if k.startswith("PG")}
+    # session_user: the login role (the postgres role may SET ROLE to the writer group for new tables)
     run = papermill(host, ANNA, [
         "import os, psycopg\n"
         "assert 'PGPASSWORD' not in os.environ\n"
         "with psycopg.connect() as conn:\n"
         "    with conn.cursor() as cur:\n"
-        "        cur.executemany('INSERT INTO public.jupyterhub_probe (who, n) VALUES (current_user, %s)',\n"
+        "        cur.executemany('INSERT INTO public.jupyterhub_probe (who, n) VALUES (session_user, %s)',\n"
         "                        [(i,) for i in range(3)])\n"
     ], env=env, name="pg_write")
     assert run.rc == 0, run.stdout + run.stderr
