@@ -1,6 +1,14 @@
-"""The shared test helpers of molecule/default/tests."""
+"""The ldap_https scenario reuses the default scenario's test helpers (molecule/default/tests)."""
+import importlib.util
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "default/tests"))
-from conftest import *  # noqa: E402,F401,F403
+DEFAULT_TESTS = Path(__file__).resolve().parents[2] / "default" / "tests"
+sys.path.insert(0, str(DEFAULT_TESTS))
+
+_spec = importlib.util.spec_from_file_location("default_conftest", DEFAULT_TESTS / "conftest.py")
+default_conftest = importlib.util.module_from_spec(_spec)
+sys.modules["default_conftest"] = default_conftest
+_spec.loader.exec_module(default_conftest)
+
+converge = default_conftest.converge

@@ -1,0 +1,218 @@
+"""System accounts of the ViXtract stack (installed by vixtract.stack.jupyterhub).
+
+The stack's people are not in the image's /etc/passwd: they live in /var/lib/extrausers, a Docker volume
+(vixtract-jupyterhub-users) read through libnss-extrausers. The files are managed with Debian's own tools
+(useradd, chpasswd, usermod, userdel with --prefix /var/lib/extrausers), so uids and password hashes survive
+a re-created container, and every container that mounts the volume (Cronicle runs jobs as the notebook's
+owner) resolves the same names, uids and gids.
+
+Layout of the volume:
+  etc/passwd etc/group etc/shadow etc/gshadow   the files the shadow tools edit (PREFIX/etc/...)
+  passwd group shadow                           links to them: what libnss-extrausers reads
+  vixtract-users.json                           the stack's local users (no secrets): name -> admin, postgres
+
+Homes are under /home (volume vixtract-jupyterhub-home). A removed user's home moves to
+/home/.archive/NAME-YYYYMMDDTHHMMSSZ: nothing is deleted.
+"""
+import contextlib
+import fcntl
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import time
+
+PREFIX = "/var/lib/extrausers"
+HOME_ROOT = "/home"
+ARCHIVE = "/home/.archive"
+LIB_DIR = "/opt/vixtract/lib"
+LIB_GROUP = "vixtract-lib"
+LIB_GID = 1999
+UID_MIN = 2000
+SHELL = "/bin/bash"
+LOCAL_USERS_FILE = os.path.join(PREFIX, "vixtract-users.json")
+CHECK_PAM_SERVICE = "vixtract-check"
+
+
+def _run(*cmd, stdin=None):
+    proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True)
+    if proc.returncode != 0:
+        # never echo stdin: it may carry a password
+        raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr.strip()}")
+    return proc.stdout
+
+
+@contextlib.contextmanager
+def locked():
+    """Serialise account changes between the Hub (first LDAP login) and `vixtract-accounts`."""
+    os.makedirs(PREFIX, exist_ok=True)
+    with open(os.path.join(PREFIX, ".vixtract.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _entries(name):
+    path = os.path.join(PREFIX, "etc", name)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [line.rstrip("\n").split(":") for line in f if line.strip()]
+
+
+def passwd_entry(name):
+    return next((e for e in _entries("passwd") if e[0] == name), None)
+
+
+def group_entry(name):
+    return next((e for e in _entries("group") if e[0] == name), None)
+
+
+def ensure_layout():
+    """Files and links on the users volume, the shared library group and folder, the archive folder."""
+    etc = os.path.join(PREFIX, "etc")
+    os.makedirs(etc, mode=0o755, exist_ok=True)
+    for name, mode in (("passwd", 0o644), ("group", 0o644), ("shadow", 0o600), ("gshadow", 0o600)):
+        path = os.path.join(etc, name)
+        if not os.path.exists(path):
+            with open(path, "w"):
+                pass
+            os.chmod(path, mode)
+        link = os.path.join(PREFIX, name)
+        if name != "gshadow" and not os.path.islink(link):
+            if os.path.exists(link):
+                os.remove(link)
+            os.symlink(os.path.join("etc", name), link)
+    if group_entry(LIB_GROUP) is None:
+        _run("groupadd", "--prefix", PREFIX, "-g", str(LIB_GID), LIB_GROUP)
+    os.makedirs(LIB_DIR, exist_ok=True)
+    st = os.stat(LIB_DIR)
+    if st.st_gid != LIB_GID or (st.st_mode & 0o7777) != 0o2775:
+        os.chown(LIB_DIR, 0, LIB_GID)
+        os.chmod(LIB_DIR, 0o2775)
+    os.makedirs(ARCHIVE, mode=0o700, exist_ok=True)
+
+
+def ensure_user(name):
+    """System account NAME (own group, uid >= UID_MIN, home /home/NAME) and its home. True when created."""
+    changed = False
+    if passwd_entry(name) is None:
+        _run("useradd", "--prefix", PREFIX, "-K", f"UID_MIN={UID_MIN}", "-K", f"GID_MIN={UID_MIN}",
+             "-U", "-M", "-d", f"{HOME_ROOT}/{name}", "-s", SHELL, name)
+        changed = True
+    entry = passwd_entry(name)
+    uid, gid = int(entry[2]), int(entry[3])
+    home = f"{HOME_ROOT}/{name}"
+    if not os.path.isdir(home):
+        shutil.copytree("/etc/skel", home, symlinks=True)
+        for root, dirs, files in os.walk(home):
+            for item in [root] + [os.path.join(root, x) for x in dirs + files]:
+                os.lchown(item, uid, gid)
+        os.chmod(home, 0o700)
+        changed = True
+    return changed
+
+
+def password_matches(name, password):
+    import pamela
+
+    try:
+        pamela.authenticate(name, password, service=CHECK_PAM_SERVICE)
+        return True
+    except pamela.PAMError:
+        return False
+
+
+def ensure_password(name, password):
+    if password_matches(name, password):
+        return False
+    _run("chpasswd", "--prefix", PREFIX, stdin=f"{name}:{password}\n")
+    return True
+
+
+def ensure_lib_member(name, member):
+    """Admins are members of LIB_GROUP: they may install packages into the shared library folder."""
+    members = [m for m in (group_entry(LIB_GROUP) or ["", "", "", ""])[3].split(",") if m]
+    if (name in members) == member:
+        return False
+    others = [g[0] for g in _entries("group") if name in g[3].split(",") and g[0] != LIB_GROUP]
+    groups = others + ([LIB_GROUP] if member else [])
+    _run("usermod", "--prefix", PREFIX, "-G", ",".join(groups), name)
+    return True
+
+
+def ensure_pgpass(name, line):
+    """~/.pgpass with LINE (0600, owned by the user); LINE None removes it."""
+    path = f"{HOME_ROOT}/{name}/.pgpass"
+    if line is None:
+        if os.path.exists(path):
+            os.remove(path)
+            return True
+        return False
+    entry = passwd_entry(name)
+    uid, gid = int(entry[2]), int(entry[3])
+    content = line + "\n"
+    if os.path.exists(path):
+        st = os.lstat(path)
+        with open(path) as f:
+            if f.read() == content and st.st_uid == uid and (st.st_mode & 0o777) == 0o600:
+                return False
+        os.remove(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(content)
+    os.chown(path, uid, gid)
+    return True
+
+
+def remove_user(name):
+    """Account removed; home moved into the archive. True when anything changed."""
+    changed = False
+    entry = passwd_entry(name)
+    if entry is not None:
+        subprocess.run(["pkill", "-KILL", "-u", entry[2]], capture_output=True)
+        time.sleep(0.5)
+        _run("userdel", "--prefix", PREFIX, name)
+        changed = True
+    if group_entry(name) is not None:
+        _run("groupdel", "--prefix", PREFIX, name)
+        changed = True
+    home = f"{HOME_ROOT}/{name}"
+    if os.path.isdir(home):
+        os.makedirs(ARCHIVE, mode=0o700, exist_ok=True)
+        shutil.move(home, os.path.join(ARCHIVE, f"{name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"))
+        changed = True
+    return changed
+
+
+def read_local_users():
+    try:
+        with open(LOCAL_USERS_FILE) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return {}
+
+
+def write_local_users(users):
+    content = json.dumps(users, indent=1, sort_keys=True) + "\n"
+    if os.path.exists(LOCAL_USERS_FILE):
+        with open(LOCAL_USERS_FILE) as f:
+            if f.read() == content:
+                return False
+    tmp = LOCAL_USERS_FILE + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(content)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, LOCAL_USERS_FILE)
+    return True
+
+
+def system_user_exists(name):
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
