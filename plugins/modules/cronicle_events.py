@@ -13,7 +13,13 @@ description:
   - Missing categories are created (title = the declared category).
 options:
   url: {description: Base URL of Cronicle's API, type: str, required: true}
-  api_key: {description: An API key with admin privileges, type: str, required: true, no_log: true}
+  auth_username:
+    description:
+      - Administrator account the module logs in as. A session, not an API key, creates the events: Cronicle
+        stores the creating API key inside each event, where every user who can see the schedule could read it.
+    type: str
+    required: true
+  auth_password: {description: Its password, type: str, required: true, no_log: true}
   events:
     description: >-
       The declared events, each a dict of Cronicle event fields (title, enabled, category, plugin, target,
@@ -30,7 +36,8 @@ EXAMPLES = r"""
 - name: Scheduled notebooks
   vixtract.stack.cronicle_events:
     url: http://127.0.0.1:3012
-    api_key: "{{ key }}"
+    auth_username: vixtract
+    auth_password: "{{ automation_password }}"
     marker: "Managed by vixtract.stack"
     events:
       - {title: nightly, enabled: 1, category: general, plugin: shellplug, target: maingrp,
@@ -64,14 +71,19 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             url=dict(type="str", required=True),
-            api_key=dict(type="str", required=True, no_log=True),
+            auth_username=dict(type="str", required=True),
+            auth_password=dict(type="str", required=True, no_log=True),
             events=dict(type="list", elements="dict", required=True),
             marker=dict(type="str", required=True),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    client = CronicleClient(p["url"], api_key=p["api_key"])
+    client = CronicleClient(p["url"])
+    client.session_id = client.login(p["auth_username"], p["auth_password"])
+    if not client.session_id:
+        module.fail_json(msg=f"Cronicle refused the login of {p['auth_username']}: its password in the "
+                             "credentials directory no longer matches (restore the file cronicle/automation)")
     result = dict(created=[], updated=[], deleted=[], categories=[])
     try:
         categories = client.call("/api/app/get_categories/v1", {"offset": 0, "limit": 0}).get("rows") or []
@@ -109,6 +121,8 @@ def main():
                 client.call("/api/app/delete_event/v1", {"id": current["id"]})
     except CronicleError as e:
         module.fail_json(msg=str(e), **result)
+    finally:
+        client.logout(client.session_id)
     changed = any(result[k] for k in ("created", "updated", "deleted", "categories"))
     module.exit_json(changed=changed, **result)
 
