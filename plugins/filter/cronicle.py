@@ -1,0 +1,164 @@
+# Copyright: vixtract.stack maintainers
+# Apache License 2.0
+"""Filters for the cronicle role: cron strings to Cronicle timing objects.
+
+  '0 2 * * *' | vixtract.stack.cronicle_timing        -> {'hours': [2], 'minutes': [0]}
+  '61 * * * *' | vixtract.stack.cronicle_schedule_error -> "minute '61' is out of range 0-59" ('' when valid)
+
+Cronicle's timing lists the allowed values of each unit (a missing unit = every value). A cron string with
+both day-of-month and day-of-week restricted is refused: cron ORs them, Cronicle ANDs them.
+"""
+from __future__ import annotations
+
+import json
+import posixpath
+import shlex
+
+from ansible.errors import AnsibleFilterError
+
+FIELDS = [("minute", "minutes", 0, 59), ("hour", "hours", 0, 23), ("day of month", "days", 1, 31),
+          ("month", "months", 1, 12), ("day of week", "weekdays", 0, 7)]
+NAMES = {"months": ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+         "weekdays": ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]}
+MACROS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",
+          "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *"}
+TIMING_UNITS = {"years": (1970, 3000), "months": (1, 12), "days": (1, 31), "weekdays": (0, 6),
+                "hours": (0, 23), "minutes": (0, 59)}
+
+
+def _number(text, key, label):
+    text = text.strip().lower()
+    if key in NAMES and text in NAMES[key]:
+        return NAMES[key].index(text) + (1 if key == "months" else 0)
+    if not text.isdigit():
+        raise ValueError(f"{label} '{text}' is not a number")
+    return int(text)
+
+
+def _field(text, label, key, low, high):
+    values = set()
+    for part in text.split(","):
+        step = 1
+        if "/" in part:
+            part, step_text = part.split("/", 1)
+            if not step_text.isdigit() or int(step_text) == 0:
+                raise ValueError(f"{label} step '{step_text}' must be a positive number")
+            step = int(step_text)
+        if part == "*":
+            start, end = low, high
+        elif "-" in part:
+            a, b = part.split("-", 1)
+            start, end = _number(a, key, label), _number(b, key, label)
+        else:
+            start = _number(part, key, label)
+            end = high if step > 1 else start
+        for value in (start, end):
+            if not low <= value <= high:
+                raise ValueError(f"{label} '{value}' is out of range {low}-{high}")
+        if start > end:
+            raise ValueError(f"{label} range '{part}' runs backwards")
+        values.update(range(start, end + 1, step))
+    if key == "weekdays" and 7 in values:
+        values.discard(7)
+        values.add(0)
+    full = set(range(low, high + 1)) - ({7} if key == "weekdays" else set())
+    return None if values >= full else sorted(values)
+
+
+def cron_to_timing(schedule):
+    """A 5-field cron string (or @daily etc.) as a Cronicle timing dict; ValueError when invalid."""
+    if not isinstance(schedule, str):
+        raise ValueError(f"'{schedule}' is not a cron string")
+    text = MACROS.get(schedule.strip().lower(), schedule)
+    parts = text.split()
+    if len(parts) != 5:
+        raise ValueError(f"'{schedule}' must have 5 fields (minute hour day-of-month month day-of-week)")
+    timing = {}
+    for part, (label, key, low, high) in zip(parts, FIELDS):
+        values = _field(part, label, key, low, high)
+        if values is not None:
+            timing[key] = values
+    if "days" in timing and "weekdays" in timing:
+        raise ValueError(f"'{schedule}' restricts both day of month and day of week; cron would run on either, "
+                         "Cronicle only on both: restrict one of them")
+    return timing
+
+
+def check_timing(timing):
+    for key, values in timing.items():
+        if key not in TIMING_UNITS:
+            raise ValueError(f"timing key '{key}' is not one of {', '.join(TIMING_UNITS)}")
+        low, high = TIMING_UNITS[key]
+        if not isinstance(values, list) or not values or not all(
+                isinstance(v, int) and not isinstance(v, bool) and low <= v <= high for v in values):
+            raise ValueError(f"timing '{key}' must be a non-empty list of numbers {low}-{high}")
+    return {k: sorted(set(v)) for k, v in timing.items()}
+
+
+def cronicle_timing(schedule):
+    try:
+        if isinstance(schedule, dict):
+            return check_timing(schedule)
+        return cron_to_timing(schedule)
+    except ValueError as e:
+        raise AnsibleFilterError(f"invalid schedule: {e}") from e
+
+
+def cronicle_schedule_error(schedule):
+    try:
+        if isinstance(schedule, dict):
+            check_timing(schedule)
+        else:
+            cron_to_timing(schedule)
+    except ValueError as e:
+        return str(e)
+    return ""
+
+
+def _emails(value):
+    if not value:
+        return ""
+    return ", ".join(value) if isinstance(value, list) else str(value)
+
+
+def cronicle_event(event, marker, timezone="UTC", runner="/usr/local/bin/vixtract-run-notebook"):
+    """One item of cronicle_events as the fields of a Cronicle event (Shell Script plugin) that runs
+    the notebook as its owner through the image's runner script."""
+    notebook = event["notebook"]
+    stem = posixpath.splitext(posixpath.basename(notebook))[0]
+    output = event.get("output") or posixpath.join(posixpath.dirname(notebook), "runs", stem + "-%Y%m%d-%H%M%S.ipynb")
+    args = [runner, event["user"], notebook, output]
+    if event.get("parameters"):
+        args += ["-y", json.dumps(event["parameters"], sort_keys=True)]
+    script = "\n".join([
+        "#!/bin/bash",
+        "# " + marker,
+        "exec " + " ".join(shlex.quote(str(a)) for a in args),
+        ""])
+    notify = event.get("notify") or {}
+    if not isinstance(notify, dict):
+        notify = {"fail": notify}
+    return {
+        "title": event["title"],
+        "enabled": 1 if event.get("enabled", True) else 0,
+        "category": event.get("category") or "general",
+        "plugin": "shellplug",
+        "target": "maingrp",
+        "timing": cronicle_timing(event["schedule"]),
+        "timezone": event.get("timezone") or timezone,
+        "timeout": int(event.get("timeout", 3600)),
+        "retries": int(event.get("retries", 0)),
+        "retry_delay": int(event.get("retry_delay", 60)),
+        "notify_success": _emails(notify.get("success")),
+        "notify_fail": _emails(notify.get("fail")),
+        "max_children": 1,
+        "catch_up": 0,
+        "params": {"script": script, "annotate": 0, "json": 0},
+        "notes": marker,
+    }
+
+
+class FilterModule:
+    def filters(self):
+        return {"cronicle_timing": cronicle_timing, "cronicle_schedule_error": cronicle_schedule_error,
+                "cronicle_event": cronicle_event}

@@ -1,0 +1,51 @@
+# Copyright: vixtract.stack maintainers
+# Apache License 2.0
+"""A small client for Cronicle's JSON API, shared by the cronicle_* modules of vixtract.stack.
+
+Cronicle answers every call with HTTP 200 and a JSON body whose `code` is 0 on success. Event and job calls
+take the API key (header X-API-Key); the user-management calls of pixl-server-user take a session, which
+`login()` opens and `logout()` closes.
+"""
+from __future__ import annotations
+
+import json
+
+from ansible.module_utils.urls import open_url
+
+
+class CronicleError(Exception):
+    def __init__(self, path, response):
+        self.path = path
+        self.response = response
+        super().__init__(f"Cronicle {path}: {response.get('code')}: {response.get('description', response)}")
+
+
+class CronicleClient:
+    def __init__(self, url, api_key=None, timeout=30):
+        self.url = url.rstrip("/")
+        self.api_key = api_key
+        self.timeout = timeout
+        self.session_id = None
+
+    def call(self, path, params=None, check=True, session=None):
+        headers = {"Content-Type": "application/json"}
+        if session or self.session_id:
+            headers["X-Session-ID"] = session or self.session_id
+        elif self.api_key:
+            headers["X-API-Key"] = self.api_key
+        resp = open_url(self.url + path, method="POST", data=json.dumps(params or {}), headers=headers,
+                        timeout=self.timeout, follow_redirects="none")
+        body = json.loads(resp.read() or b"{}")
+        if check and body.get("code") != 0:
+            raise CronicleError(path, body)
+        return body
+
+    def login(self, username, password):
+        """Open a session; returns its id, or None when the password is wrong."""
+        body = self.call("/api/user/login", {"username": username, "password": password}, check=False)
+        if body.get("code") != 0:
+            return None
+        return body.get("session_id")
+
+    def logout(self, session_id):
+        self.call("/api/user/logout", {}, check=False, session=session_id)

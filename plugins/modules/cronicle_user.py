@@ -1,0 +1,113 @@
+#!/usr/bin/python
+# Copyright: vixtract.stack maintainers
+# Apache License 2.0
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cronicle_user
+short_description: Manage a Cronicle user account through its API, without restarting Cronicle
+description:
+  - Creates, updates (privileges, password) or deletes one Cronicle account. Cronicle's user API takes a
+    session, so the module logs in as an administrator account (O(auth_username)) first.
+  - The password is checked by logging in as the user; it is changed only when that login fails.
+options:
+  url: {description: Base URL of Cronicle's API, type: str, required: true}
+  auth_username: {description: Administrator account the module logs in as, type: str, required: true}
+  auth_password: {description: Its password, type: str, required: true, no_log: true}
+  username: {description: The account to manage, type: str, required: true}
+  password: {description: Its password (required when state is present), type: str, no_log: true}
+  privileges: {description: Privileges to set (other privileges are left alone), type: dict, default: {}}
+  full_name: {description: Display name (default the username), type: str}
+  state: {description: present or absent, type: str, choices: [present, absent], default: present}
+author: vixtract.stack maintainers
+"""
+
+EXAMPLES = r"""
+- name: Cronicle account for anna.k
+  vixtract.stack.cronicle_user:
+    url: http://127.0.0.1:3012
+    auth_username: vixtract
+    auth_password: "{{ automation_password }}"
+    username: anna.k
+    password: "{{ anna_password }}"
+    privileges: {admin: 1}
+"""
+
+RETURN = r"""
+actions:
+  description: What was done (created, deleted, privileges, password)
+  type: list
+  returned: always
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vixtract.stack.plugins.module_utils.cronicle import CronicleClient, CronicleError
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            url=dict(type="str", required=True),
+            auth_username=dict(type="str", required=True),
+            auth_password=dict(type="str", required=True, no_log=True),
+            username=dict(type="str", required=True),
+            password=dict(type="str", no_log=True),
+            privileges=dict(type="dict", default={}),
+            full_name=dict(type="str"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        required_if=[("state", "present", ["password"])],
+        supports_check_mode=True,
+    )
+    p = module.params
+    client = CronicleClient(p["url"])
+    session = client.login(p["auth_username"], p["auth_password"])
+    if not session:
+        module.fail_json(msg=f"Cronicle refused the login of {p['auth_username']}: its password in the "
+                             "credentials directory no longer matches (restore the file cronicle/automation)")
+    client.session_id = session
+    actions = []
+    try:
+        found = client.call("/api/user/admin_get_user", {"username": p["username"]}, check=False)
+        user = found.get("user") if found.get("code") == 0 else None
+        if p["state"] == "absent":
+            if user:
+                actions.append("deleted")
+                if not module.check_mode:
+                    client.call("/api/user/admin_delete", {"username": p["username"]})
+        elif not user:
+            actions.append("created")
+            if not module.check_mode:
+                client.call("/api/user/admin_create", {
+                    "username": p["username"], "password": p["password"],
+                    "full_name": p["full_name"] or p["username"], "email": p["username"] + "@localhost",
+                    "privileges": p["privileges"]})
+        else:
+            updates = {}
+            current = user.get("privileges") or {}
+            wanted = {k: int(v) for k, v in p["privileges"].items()}
+            if any(int(current.get(k, 0)) != v for k, v in wanted.items()):
+                updates["privileges"] = dict(current, **wanted)
+                actions.append("privileges")
+            if not user.get("active"):
+                updates["active"] = 1
+                actions.append("activated")
+            # The only way to compare a password with its bcrypt hash: log in with it
+            own = client.login(p["username"], p["password"])
+            if own:
+                client.logout(own)
+            else:
+                updates["new_password"] = p["password"]
+                actions.append("password")
+            if updates and not module.check_mode:
+                client.call("/api/user/admin_update", dict(updates, username=p["username"]))
+    except CronicleError as e:
+        module.fail_json(msg=str(e), actions=actions)
+    finally:
+        client.logout(session)
+    module.exit_json(changed=bool(actions), actions=actions)
+
+
+if __name__ == "__main__":
+    main()
