@@ -42,3 +42,12 @@ def run_site(tmp_path):
         return proc.returncode, proc.stdout + proc.stderr
 
     return run
+
+
+def assert_stopped_in_validation(rc, out, message):
+    """The run failed in the validation play with `message`, before any play that touches a server."""
+    assert rc != 0, out
+    assert message in out, out
+    assert "PLAY [Validate the inventory before any host is touched]" in out
+    assert "PLAY [Docker Engine on every server]" not in out
+    assert "UNREACHABLE" not in out, out

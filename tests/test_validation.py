@@ -1,5 +1,6 @@
 """Bad input stops site.yml in its first play, names the variable and the fix, and no server is touched."""
 import pytest
+from conftest import assert_stopped_in_validation
 
 VALID_USERS = [{"name": "anna.k", "admin": True, "postgres": True}, {"name": "bi"}]
 
@@ -38,12 +39,7 @@ BAD_INPUTS = {
 def test_bad_input_stops_in_the_validation_play(run_site, case):
     extra_vars, message = BAD_INPUTS[case]
     rc, out = run_site(extra_vars)
-    assert rc != 0, out
-    assert message in out, out
-    # it stopped in the validation play, before any connection to the server
-    assert "PLAY [Validate the inventory before any host is touched]" in out
-    assert "PLAY [Docker Engine on every server]" not in out
-    assert "UNREACHABLE" not in out, out
+    assert_stopped_in_validation(rc, out, message)
 
 
 def test_valid_input_passes_validation_and_only_then_reaches_for_the_server(run_site, tmp_path):

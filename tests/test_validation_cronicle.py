@@ -1,5 +1,6 @@
 """Bad Cronicle input stops site.yml in its first play, names the variable and the fix; no server is touched."""
 import pytest
+from conftest import assert_stopped_in_validation
 
 USERS = [{"name": "anna.k", "admin": True, "cronicle": True}, {"name": "bi"}]
 ARCHIVE = {"cronicle_archive_src": "/etc/hostname", "cronicle_version": "0.9.106", "cronicle_nodejs_source": "debian"}
@@ -46,11 +47,8 @@ BAD_INPUTS = {
 def test_bad_cronicle_input_stops_in_the_validation_play(run_site, case):
     extra_vars, message = BAD_INPUTS[case]
     rc, out = run_site({"vixtract_users": USERS, **ARCHIVE, **extra_vars})
-    assert rc != 0, out
-    assert message in " ".join(out.split()), out
-    assert "PLAY [Validate the inventory before any host is touched]" in out
-    assert "PLAY [Docker Engine on every server]" not in out
-    assert "UNREACHABLE" not in out, out
+    # the message may be folded over lines in the output
+    assert_stopped_in_validation(rc, " ".join(out.split()), message)
 
 
 def test_valid_events_pass_validation(run_site):

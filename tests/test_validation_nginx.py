@@ -1,5 +1,6 @@
 """Bad TLS and nginx input stops site.yml in its validation play, with the variable named."""
 import pytest
+from conftest import assert_stopped_in_validation
 
 BAD_INPUTS = {
     "unknown TLS mode": (
@@ -30,8 +31,4 @@ def test_bad_nginx_input_stops_in_the_validation_play(run_site, tmp_path, case):
     cert.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
     extra_vars = {k: (str(cert) if v == "@CERT@" else v) for k, v in extra_vars.items()}
     rc, out = run_site(extra_vars)
-    assert rc != 0, out
-    assert message in out, out
-    assert "PLAY [Validate the inventory before any host is touched]" in out
-    assert "PLAY [Docker Engine on every server]" not in out
-    assert "UNREACHABLE" not in out, out
+    assert_stopped_in_validation(rc, out, message)
