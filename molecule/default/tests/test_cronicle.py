@@ -23,6 +23,8 @@ ARCHIVE = VARS.get("cronicle_archive_src") or ""
 CONTAINER = VARS.get("cronicle_container", "vixtract-cronicle")
 EVENTS = VARS.get("cronicle_events", [])
 USERS = VARS.get("vixtract_users", [])
+# Re-apply only what these tests change: Cronicle, and JupyterHub whose image Cronicle is built FROM
+TAGS = ["jupyterhub", "cronicle"]
 URL = f"http://127.0.0.1:{VARS.get('cronicle_loopback_port', 3012)}"
 
 
@@ -214,7 +216,7 @@ def test_schedule_changes_and_user_changes_apply_through_the_api_without_a_resta
     changed_events = [dict(first, schedule="15 5 * * *")] + EVENTS[2:]
     newbie = {"name": "cronicle.newbie", "cronicle": True}
     try:
-        rc, out = converge({"cronicle_events": changed_events, "vixtract_users": USERS + [newbie]})
+        rc, out = converge({"cronicle_events": changed_events, "vixtract_users": USERS + [newbie]}, tags=TAGS)
         assert rc == 0, out[-3000:]
         events = schedule(host)
         assert events[first["title"]]["timing"] == {"hours": [5], "minutes": [15]}
@@ -225,7 +227,7 @@ def test_schedule_changes_and_user_changes_apply_through_the_api_without_a_resta
         assert login["code"] == 0, login
         assert started_at(host) == before, "Cronicle was not restarted"
     finally:
-        rc, out = converge({"vixtract_users": USERS + [dict(newbie, state="absent")]})
+        rc, out = converge({"vixtract_users": USERS + [dict(newbie, state="absent")]}, tags=TAGS)
     assert rc == 0, out[-3000:]
     events = schedule(host)
     assert {e["title"] for e in EVENTS} <= set(events)
@@ -253,7 +255,7 @@ def wait_for_master(host, seconds=60):
 
 def test_master_within_60_s_after_the_container_is_recreated(host, converge):
     host.check_output(f"docker rm -f {CONTAINER}")
-    rc, out = converge()
+    rc, out = converge(tags=TAGS)
     assert rc == 0, out[-3000:]
     assert changed_count(out) >= 1
     assert {e["title"] for e in EVENTS} <= wait_for_master(host)

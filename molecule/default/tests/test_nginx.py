@@ -241,28 +241,40 @@ from tornado.websocket import websocket_connect
 BASE, USER, PASSWORD = sys.argv[1], sys.argv[2], sys.argv[3]
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 client = AsyncHTTPClient()
-jar = {}
+jar = {}  # (name, path) -> value: the Hub and the user's server each set an _xsrf cookie on their own path
+
+
+def cookies_for(path):
+    """name -> value of the cookies a browser sends to path (the longest matching cookie path wins)."""
+    found = {}
+    for (name, cpath), value in sorted(jar.items(), key=lambda kv: len(kv[0][1])):
+        if path.startswith(cpath):
+            found[name] = value
+    return found
+
 
 async def fetch(path, method="GET", body=None, headers=None):
-    h = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
-    if "_xsrf" in jar:
-        h["X-XSRFToken"] = jar["_xsrf"]
+    sent = cookies_for(path)
+    h = {"Cookie": "; ".join(f"{k}={v}" for k, v in sent.items())}
+    if "_xsrf" in sent:
+        h["X-XSRFToken"] = sent["_xsrf"]
     h.update(headers or {})
     r = await client.fetch(HTTPRequest(BASE + path, method=method, body=body, headers=h, ssl_options=ctx,
                                        follow_redirects=False, request_timeout=120), raise_error=False)
     for c in r.headers.get_list("Set-Cookie"):
         for k, m in SimpleCookie(c).items():
-            jar[k] = m.value
+            jar[(k, m["path"] or "/")] = m.value
     return r
 
 async def main():
     await fetch("/jupyter/hub/login")
     r = await fetch("/jupyter/hub/login", "POST",
-                    f"username={USER}&password={PASSWORD}&_xsrf={jar.get('_xsrf', '')}",
+                    f"username={USER}&password={PASSWORD}&_xsrf={cookies_for('/jupyter/hub/login').get('_xsrf', '')}",
                     {"Content-Type": "application/x-www-form-urlencoded"})
     assert r.code == 302, ("login", r.code)
-    r = await fetch(f"/jupyter/hub/api/users/{USER}/server", "POST", "{}")
-    assert r.code in (201, 202, 400), ("spawn", r.code, r.body)
+    # the Hub's spawn page starts the user's server (a GET, as a browser does after login)
+    r = await fetch("/jupyter/hub/spawn")
+    assert r.code in (200, 302, 303), ("spawn", r.code, r.body)
     for _ in range(120):
         r = await fetch(f"/jupyter/user/{USER}/api/status")
         if r.code == 200:
@@ -270,11 +282,20 @@ async def main():
         if r.code in (301, 302, 303):
             await fetch(r.headers["Location"].replace(BASE, ""))
         await asyncio.sleep(1)
+    # opening JupyterLab walks the OAuth handshake and leaves the server's own cookies (_xsrf among them)
+    path = f"/jupyter/user/{USER}/lab"
+    for _ in range(10):
+        r = await fetch(path)
+        if r.code not in (301, 302, 303):
+            break
+        path = r.headers["Location"].replace(BASE, "")
+    assert r.code == 200, ("lab", r.code, path)
     r = await fetch(f"/jupyter/user/{USER}/api/kernels", "POST", "{}")
     assert r.code == 201, ("kernel", r.code, r.body)
     kernel = json.loads(r.body)["id"]
     url = BASE.replace("https://", "wss://").replace("http://", "ws://") + f"/jupyter/user/{USER}/api/kernels/{kernel}/channels"
-    ws = await websocket_connect(HTTPRequest(url, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())},
+    sent = cookies_for(f"/jupyter/user/{USER}/api/kernels")
+    ws = await websocket_connect(HTTPRequest(url, headers={"Cookie": "; ".join(f"{k}={v}" for k, v in sent.items())},
                                              ssl_options=ctx))
     msg_id = uuid.uuid4().hex
     ws.write_message(json.dumps({"header": {"msg_id": msg_id, "msg_type": "execute_request", "username": USER,
