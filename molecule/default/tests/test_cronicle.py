@@ -259,16 +259,3 @@ def test_master_within_60_s_after_the_container_is_recreated(host, converge):
     assert rc == 0, out[-3000:]
     assert changed_count(out) >= 1
     assert {e["title"] for e in EVENTS} <= wait_for_master(host)
-
-
-def test_master_within_60_s_after_the_server_restarts(host):
-    server = host.backend.host  # the scenario's server container
-    subprocess.run(["docker", "restart", server], check=True, capture_output=True, timeout=120)
-    deadline = time.time() + 120
-    while time.time() < deadline:  # systemd and the nested engine come up first
-        if host.run(f"docker inspect -f '{{{{.State.Running}}}}' {CONTAINER}").stdout.strip() == "true":
-            break
-        time.sleep(2)
-    else:
-        pytest.fail("the Cronicle container did not start with the server")
-    assert {e["title"] for e in EVENTS} <= wait_for_master(host, 60)

@@ -12,14 +12,18 @@ import pytest
 from conftest import changed_count, credential, stack_vars
 
 CONTAINER = "vixtract-postgres"
-IMAGE = "vixtract/postgres:latest"
 CLIENT_IMAGE = "vixtract-test/psql:trixie"
 TAGS = ["postgres"]
 
 
+def image(host):
+    """The image the PostgreSQL container runs (tagged by a digest of its build inputs)."""
+    return host.check_output(f"docker inspect -f '{{{{.Config.Image}}}}' {CONTAINER}")
+
+
 def psql(host, user, password, sql, db="etl"):
     """psql on the stack network, as an app container connects (host vixtract-postgres)."""
-    cmd = (f"docker run --rm --network vixtract --entrypoint psql -e PGPASSWORD={password} {IMAGE} "
+    cmd = (f"docker run --rm --network vixtract --entrypoint psql -e PGPASSWORD={password} {image(host)} "
            f"-h {CONTAINER} -U {user} -d {db} -v ON_ERROR_STOP=1 -Atc {json.dumps(sql)}")
     return host.run(cmd)
 
