@@ -63,4 +63,4 @@ def test_each_component_container_comes_back_after_it_crashes(host):
         host.check_output(f"kill -9 $(docker inspect -f '{{{{.State.Pid}}}}' {name})")
     wait_healthy(host, 240)
     after = restart_counts(host)
-    assert all(after[name] == before[name] + 1 for name in COMPONENTS), (before, after)
+    assert all(after[name] > before[name] for name in COMPONENTS), (before, after)
