@@ -26,6 +26,9 @@ BAD_INPUTS = {
     "archive source without an archive": (
         {"vixtract_base_image_source": "archive"},
         "vixtract_base_image_archive must name an existing `docker save` tarball"),
+    "image cache that is a relative path": (
+        {"vixtract_image_cache_dir": "cache/images"},
+        "vixtract_image_cache_dir must be an absolute directory path on the controller"),
     "proxy that is not a URL": (
         {"vixtract_https_proxy": "proxy.example.com:3128"},
         "vixtract_https_proxy 'proxy.example.com:3128' must be empty or a URL"),
