@@ -64,12 +64,22 @@ class Browser:
             raise
 
     def wait_for(self, css, seconds):
+        return self.wait_for_any([css], seconds)[1]
+
+    def wait_for_any(self, selectors, seconds):
+        """(selector, element) of the first of SELECTORS on the page within SECONDS, or (None, None)."""
         deadline = time.monotonic() + seconds
         while True:
-            found = self.find(css)
-            if found or time.monotonic() > deadline:
-                return found
+            for css in selectors:
+                found = self.find(css)
+                if found:
+                    return css, found
+            if time.monotonic() > deadline:
+                return None, None
             time.sleep(0.5)
+
+    def text(self, element):
+        return self("GET", f"/element/{element}/text")
 
     def click(self, element):
         self("POST", f"/element/{element}/click", {})
@@ -130,8 +140,12 @@ def main():
         browser.type(browser.find("#password_input"), password)
         browser.click(browser.find("#login_submit"))
         step("form submitted")
-        # the Hub spawns the server (spawn-pending) and sends the browser on to JupyterLab
-        if not browser.wait_for("#jp-main-dock-panel", 120):
+        # the Hub spawns the server (spawn-pending) and sends the browser on to JupyterLab; a refused login
+        # stays on the form with the Hub's message
+        found, element = browser.wait_for_any(["#jp-main-dock-panel", "p.login_error"], 120)
+        if found == "p.login_error":
+            raise AssertionError(f"the Hub refused the login: {browser.text(element)!r}")
+        if not found:
             raise AssertionError(f"JupyterLab did not appear: {browser.url()} ({browser.title()!r})")
         step(f"JupyterLab shell {browser.url()}")
         # the launcher is the last thing to render: wait for it so the screenshot shows a usable lab
