@@ -82,11 +82,24 @@ def site(host):
     return f"{scheme}://{name}{'' if int(port) == default else f':{port}'}/", name, mode
 
 
+def server_address(host):
+    """(network, IP address) of the server on the outer engine: the default bridge here; the first network with
+    an address when the platform is attached to others."""
+    networks = json.loads(outer_docker("inspect", "-f", "{{json .NetworkSettings.Networks}}",
+                                       server_container(host)).stdout)
+    addresses = {net: cfg["IPAddress"] for net, cfg in networks.items() if cfg.get("IPAddress")}
+    assert addresses, f"{server_container(host)} has no address on the outer engine: {networks}"
+    net = "bridge" if "bridge" in addresses else min(addresses)
+    return net, addresses[net]
+
+
 @pytest.fixture
 def browser_client(host):
-    """A client container beside the server, its NSS database trusting the stack's CA when it has its own."""
+    """A client container beside the server (on its network), its NSS database trusting the stack's CA when it
+    has its own."""
     name = f"vixtract-journey-browser-{uuid.uuid4().hex[:6]}"
-    outer_docker("run", "-d", "--rm", "--name", name, CLIENT_IMAGE, "sleep", "600")
+    outer_docker("run", "-d", "--rm", "--name", name, "--network", server_address(host)[0], CLIENT_IMAGE,
+                 "sleep", "600")
     try:
         outer_docker("cp", str(BROWSER_SCRIPT), f"{name}:/tmp/journey_browser.py")
         if VARS.get("vixtract_tls_mode", "selfsigned") == "selfsigned":
@@ -104,8 +117,7 @@ def test_analyst_opens_jupyterlab_from_the_landing_page_in_a_browser(host, reque
     require(host, request.node.name, "vixtract-nginx", "vixtract-jupyterhub")
     client = request.getfixturevalue("browser_client")
     url, name, mode = site(host)
-    ip = outer_docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", server_container(host)).stdout.strip()
-    assert ip, f"{server_container(host)} has no address on the outer engine's default network"
+    ip = server_address(host)[1]
     # the password travels in the environment, not on a command line
     env = dict(os.environ, JOURNEY_PASSWORD=credential(f"users/{ANALYST}"))
     run = outer_docker("exec", "-e", "JOURNEY_PASSWORD", client, "python3", "/tmp/journey_browser.py",
