@@ -4,6 +4,8 @@
 #   vixtract-test/server:bookworm   Debian 12 + systemd + python3: the "server" each scenario boots
 #   /var/cache/vixtract/images/debian-trixie-slim.tar   a `docker save` of debian:trixie-slim, handed to the
 #                                   product through vixtract_base_image_source=archive
+#   vixtract-test/client:trixie     debian:trixie-slim + chromium, chromedriver, a JRE with the PostgreSQL JDBC
+#                                   driver and psql: the user-journey tests' browser and BI client
 # Each image is made only when it is missing, so a second run costs a few `docker image inspect`s.
 set -euo pipefail
 
@@ -12,6 +14,7 @@ CACHE=${VIXTRACT_TEST_CACHE:-/var/cache/vixtract}
 SERVER_IMAGE=${VIXTRACT_TEST_SERVER_IMAGE:-vixtract-test/server:bookworm}
 BASE_IMAGE=${VIXTRACT_TEST_BASE_IMAGE:-debian:trixie-slim}
 BASE_ARCHIVE=${VIXTRACT_TEST_BASE_ARCHIVE:-$CACHE/images/debian-trixie-slim.tar}
+CLIENT_IMAGE=${VIXTRACT_TEST_CLIENT_IMAGE:-vixtract-test/client:trixie}
 here=$(cd "$(dirname "$0")" && pwd)
 
 log() { printf '[images] %s\n' "$*" >&2; }
@@ -44,4 +47,12 @@ if [ ! -s "$BASE_ARCHIVE" ]; then
   log "saving $BASE_IMAGE to $BASE_ARCHIVE"
   docker save "$BASE_IMAGE" -o "$BASE_ARCHIVE.tmp" && mv "$BASE_ARCHIVE.tmp" "$BASE_ARCHIVE"
 fi
-log "ready: $SERVER_IMAGE, $BASE_ARCHIVE"
+
+if ! have_image "$CLIENT_IMAGE"; then
+  rootfs_image trixie "$BASE_IMAGE"
+  log "building $CLIENT_IMAGE"
+  # apt reaches the mirror over http: no CA bundle is needed inside this build
+  docker build -q -t "$CLIENT_IMAGE" --build-arg BASE="$BASE_IMAGE" -f "$here/client.Dockerfile" "$here/client" \
+    >/dev/null
+fi
+log "ready: $SERVER_IMAGE, $BASE_ARCHIVE, $CLIENT_IMAGE"

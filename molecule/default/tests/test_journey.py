@@ -1,0 +1,243 @@
+"""User journeys across the whole stack, with the clients people really use (issue 7).
+
+- The analyst: a real browser (headless chromium driven through chromedriver's W3C WebDriver API by
+  journey_browser.py) opens the landing page by the site's name, follows its JupyterHub link, logs in with the
+  Hub's form through nginx and gets JupyterLab. The stack's self-signed CA is trusted in chromium's NSS database,
+  so the browser verifies the certificate. Screenshot: $MOLECULE_PROJECT_DIRECTORY/artifacts/journey-jupyterlab.png
+  (journey-failure.png when the journey breaks).
+- The BI tool: rows an analyst's notebook writes (papermill, as anna.k) are read by the read-only account with psql
+  and with the PostgreSQL JDBC driver (BiQuery.java, as DBeaver or Visiology connect), and both are refused a write.
+  Nobody grants anything by hand: the reader sees the new table through the default privileges the role sets.
+
+The clients run in vixtract-test/client:trixie (molecule/resources/images.sh builds it): the browser beside the
+server on the engine that runs it (as a desktop on the office network), the BI client inside the server on the
+stack network, because PostgreSQL is not published outside the server by default.
+Whatever cannot run says 'SKIPPED: <test>: <why>'.
+"""
+import base64
+import json
+import os
+import shlex
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import PROJECT, credential, stack_vars
+from jupyterhub_helpers import papermill
+
+CLIENT_IMAGE = os.environ.get("VIXTRACT_TEST_CLIENT_IMAGE", "vixtract-test/client:trixie")
+BROWSER_SCRIPT = Path(__file__).with_name("journey_browser.py")
+BI_QUERY = PROJECT / "molecule/resources/client/BiQuery.java"
+ARTIFACTS = PROJECT / "artifacts"
+ANALYST = "anna.k"
+VARS = stack_vars()
+NETWORK = VARS.get("vixtract_network", "vixtract")
+PG_HOST = VARS.get("vixtract_postgres_container", "vixtract-postgres")
+PG_PORT = VARS.get("vixtract_postgres_port", 5432)
+DATABASE = VARS.get("vixtract_postgres_database", "etl")
+READER = VARS.get("vixtract_postgres_reader", "bi_reader")
+
+
+def outer_docker(*args, check=True, timeout=300, env=None):
+    """The engine that runs the scenario's server (the machine running the tests talks to it)."""
+    proc = subprocess.run(["docker", *args], check=False, capture_output=True, text=True, timeout=timeout, env=env)
+    if check:
+        assert proc.returncode == 0, f"docker {' '.join(args[:3])}: {proc.stderr}"
+    return proc
+
+
+def skip(test, reason):
+    print(f"SKIPPED: {test}: {reason}")
+    pytest.skip(f"SKIPPED: {test}: {reason}")
+
+
+def running(host, name):
+    return host.run(f"docker inspect -f '{{{{.State.Running}}}}' {name}").stdout.strip() == "true"
+
+
+def require(host, test, *containers):
+    for name in containers:
+        if not running(host, name):
+            skip(test, f"{name} is not running on this server (its role is not deployed here)")
+    if outer_docker("image", "inspect", CLIENT_IMAGE, check=False).returncode != 0:
+        skip(test, f"the client image {CLIENT_IMAGE} is missing (molecule/resources/images.sh builds it)")
+
+
+def server_container(host):
+    """The server's container on the outer engine: Molecule names it after the inventory host."""
+    return host.backend.get_hostname()
+
+
+# --- the analyst in a browser ---
+
+def site(host):
+    """(URL of the landing page, the name users type, TLS mode) as the inventory says."""
+    name = VARS.get("vixtract_server_name") or server_container(host)
+    mode = VARS.get("vixtract_tls_mode", "selfsigned")
+    scheme, port = ("http", VARS.get("nginx_http_port", 80)) if mode == "none" else \
+        ("https", VARS.get("nginx_https_port", 443))
+    default = 80 if scheme == "http" else 443
+    return f"{scheme}://{name}{'' if int(port) == default else f':{port}'}/", name, mode
+
+
+def server_address(host):
+    """(network, IP address) of the server on the outer engine: the default bridge here; the first network with
+    an address when the platform is attached to others."""
+    networks = json.loads(outer_docker("inspect", "-f", "{{json .NetworkSettings.Networks}}",
+                                       server_container(host)).stdout)
+    addresses = {net: cfg["IPAddress"] for net, cfg in networks.items() if cfg.get("IPAddress")}
+    assert addresses, f"{server_container(host)} has no address on the outer engine: {networks}"
+    net = "bridge" if "bridge" in addresses else min(addresses)
+    return net, addresses[net]
+
+
+@pytest.fixture
+def browser_client(host):
+    """A client container beside the server (on its network), its NSS database trusting the stack's CA when it
+    has its own."""
+    name = f"vixtract-journey-browser-{uuid.uuid4().hex[:6]}"
+    outer_docker("run", "-d", "--rm", "--name", name, "--network", server_address(host)[0], CLIENT_IMAGE,
+                 "sleep", "600")
+    try:
+        outer_docker("cp", str(BROWSER_SCRIPT), f"{name}:/tmp/journey_browser.py")
+        if VARS.get("vixtract_tls_mode", "selfsigned") == "selfsigned":
+            ca = Path(VARS["vixtract_credentials_dir"]) / "tls/ca.crt"
+            outer_docker("cp", str(ca), f"{name}:/tmp/vixtract-ca.crt")
+            outer_docker("exec", name, "sh", "-c",
+                         "mkdir -p $HOME/.pki/nssdb && certutil -d sql:$HOME/.pki/nssdb -N --empty-password && "
+                         "certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n vixtract-ca -i /tmp/vixtract-ca.crt")
+        yield name
+    finally:
+        outer_docker("rm", "-f", name, check=False)
+
+
+def test_analyst_opens_jupyterlab_from_the_landing_page_in_a_browser(host, request):
+    require(host, request.node.name, "vixtract-nginx", "vixtract-jupyterhub")
+    client = request.getfixturevalue("browser_client")
+    url, name, mode = site(host)
+    ip = server_address(host)[1]
+    # the password travels in the environment, not on a command line
+    env = dict(os.environ, JOURNEY_PASSWORD=credential(f"users/{ANALYST}"))
+    run = outer_docker("exec", "-e", "JOURNEY_PASSWORD", client, "python3", "/tmp/journey_browser.py",
+                       url, name, ip, ANALYST, check=False, timeout=300, env=env)
+    assert run.returncode == 0 and run.stdout.strip(), run.stdout[-2000:] + run.stderr[-2000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    png = base64.b64decode(result.pop("screenshot") or "")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / ("journey-jupyterlab.png" if result["ok"] else "journey-failure.png")
+    if png:
+        shot.write_bytes(png)
+    print(f"{mode} site {url} at {ip}; screenshot {shot}\n" + "\n".join(result["steps"]))
+    assert result["ok"], f"{result['error']}\nsteps: {result['steps']}\nlast page: {result['url']} " \
+                         f"({result['title']!r}), screenshot {shot}"
+    assert result["url"].startswith(f"{url}jupyter/user/{ANALYST}/lab"), result
+    assert "JupyterLab" in result["title"], result
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10000, f"not a screenshot: {len(png)} bytes"
+
+
+# --- the BI tool on the database ---
+
+@pytest.fixture(scope="module")
+def analysts_table(host):
+    """A table the analyst's notebook creates and fills (papermill as anna.k, ~/.pgpass and her PG* settings,
+    as Cronicle runs it), dropped afterwards. Nothing is granted to the reader here."""
+    if not running(host, PG_HOST) or not running(host, "vixtract-jupyterhub"):
+        yield None
+        return
+    table = f"journey_sales_{uuid.uuid4().hex[:8]}"
+    rows = [(1, "north", "120.50"), (2, "south", "80.00"), (3, "east", "42.25")]
+    env = {"PGHOST": PG_HOST, "PGPORT": PG_PORT, "PGDATABASE": DATABASE, "PGUSER": ANALYST}
+    try:
+        etl = ("import psycopg\n"
+               "with psycopg.connect() as conn:\n"
+               f"    conn.execute('CREATE TABLE public.{table} '\n"
+               "                 '(id int PRIMARY KEY, region text, amount numeric(10,2))')\n"
+               "    with conn.cursor() as cur:\n"
+               f"        cur.executemany('INSERT INTO public.{table} VALUES (%s, %s, %s::numeric)', {rows!r})\n")
+        run = papermill(host, ANALYST, [etl], env=env, name="journey_etl")
+        assert run.rc == 0, run.stdout + run.stderr
+        yield table, rows
+    finally:
+        host.run(f"docker exec -u postgres {PG_HOST} psql -d {DATABASE} -c "
+                 f"{shlex.quote(f'DROP TABLE IF EXISTS public.{table}')}")
+        host.run(f"docker exec vixtract-jupyterhub rm -f /home/{ANALYST}/journey_etl.ipynb "
+                 f"/home/{ANALYST}/journey_etl.out.ipynb")
+
+
+@pytest.fixture(scope="module")
+def bi_client(host):
+    """The client image in the server's own engine (loaded once), a container of it on the stack network with
+    BiQuery.java in /tmp."""
+    server = server_container(host)
+    wanted = outer_docker("image", "inspect", "-f", "{{.Id}}", CLIENT_IMAGE, check=False).stdout.strip()
+    if wanted and host.run(f"docker image inspect -f '{{{{.Id}}}}' {CLIENT_IMAGE}").stdout.strip() != wanted:
+        pipe = 'set -o pipefail; docker save "$1" | docker exec -i "$2" docker load'
+        load = subprocess.run(["bash", "-c", pipe, "load", CLIENT_IMAGE, server], check=False, capture_output=True,
+                              text=True, timeout=900)
+        assert load.returncode == 0, load.stderr
+    name = f"vixtract-journey-bi-{uuid.uuid4().hex[:6]}"
+    started = host.run(f"docker run -d --rm --name {name} --network {NETWORK} {CLIENT_IMAGE} sleep 600")
+    assert started.rc == 0, started.stderr
+    try:
+        source = base64.b64encode(BI_QUERY.read_bytes()).decode()
+        host.check_output(f"echo {source} | base64 -d | docker exec -i {name} sh -c 'cat > /tmp/BiQuery.java'")
+        # the reader's password as a BI desktop keeps it (psql: ~/.pgpass), through stdin: never on a command line
+        password = credential(f"postgres/{READER}")
+        save = ("umask 077 && read -r pw && printf '%s\\n' \"$pw\" > /root/reader.password && "
+                f"printf '{PG_HOST}:{PG_PORT}:{DATABASE}:{READER}:%s\\n' \"$pw\" > /root/.pgpass")
+        saved = subprocess.run(["docker", "exec", "-i", server, "docker", "exec", "-i", name, "sh", "-c", save],
+                               input=password + "\n", check=False, capture_output=True, text=True, timeout=60)
+        assert saved.returncode == 0, saved.stderr
+        yield name
+    finally:
+        host.run(f"docker rm -f {name}")
+
+
+def bi(host, client, tool, sql):
+    """SQL as the read-only account: psql, or the JDBC driver (BiQuery.java); returns the testinfra result,
+    rows as tab-separated lines."""
+    if tool == "psql":
+        conninfo = f"host={PG_HOST} port={PG_PORT} dbname={DATABASE} user={READER}"
+        cmd = f"psql {shlex.quote(conninfo)} -v ON_ERROR_STOP=1 -At -F {shlex.quote(chr(9))} -c {shlex.quote(sql)}"
+    else:
+        url = f"jdbc:postgresql://{PG_HOST}:{PG_PORT}/{DATABASE}?sslmode=prefer&ApplicationName=journey-bi"
+        cmd = (f"java -cp /usr/share/java/postgresql.jar /tmp/BiQuery.java {shlex.quote(url)} {READER} "
+               f"\"$(cat /root/reader.password)\" {shlex.quote(sql)}")
+    return host.run(f"docker exec {client} sh -c {shlex.quote(cmd)}")
+
+
+@pytest.fixture
+def bi_journey(host, request):
+    require(host, request.node.name, PG_HOST, "vixtract-jupyterhub")
+    made = request.getfixturevalue("analysts_table")
+    assert made, "the analyst's table was not made"
+    return made, request.getfixturevalue("bi_client")
+
+
+@pytest.mark.parametrize("tool", ["psql", "jdbc"])
+def test_bi_reader_reads_the_rows_an_analysts_notebook_wrote(host, bi_journey, tool):
+    (table, rows), client = bi_journey
+    read = bi(host, client, tool, f"SELECT id, region, amount FROM public.{table} ORDER BY id")
+    assert read.rc == 0, read.stderr
+    assert read.stdout.strip().splitlines() == ["\t".join(map(str, r)) for r in rows], read.stdout
+    who = bi(host, client, tool, "SELECT current_user, session_user, pg_has_role(current_user, "
+                                 f"{VARS.get('vixtract_postgres_writer', 'etl_writer')!r}, 'member')")
+    assert who.stdout.strip() == f"{READER}\t{READER}\tf", who.stdout + who.stderr
+
+
+@pytest.mark.parametrize("tool", ["psql", "jdbc"])
+@pytest.mark.parametrize("write", ["insert", "create"])
+def test_bi_reader_is_refused_a_write(host, bi_journey, tool, write):
+    (table, rows), client = bi_journey
+    sql = {"insert": f"INSERT INTO public.{table} VALUES (99, 'west', 1)",
+           "create": f"CREATE TABLE public.bi_was_here_{uuid.uuid4().hex[:6]} (id int)"}[write]
+    refused = bi(host, client, tool, sql)
+    assert refused.rc != 0, refused.stdout + refused.stderr
+    assert "permission denied for " + ("table" if write == "insert" else "schema public") in refused.stderr, \
+        refused.stderr
+    if tool == "jdbc":
+        assert "SQLException: " in refused.stderr and "(SQLState 42501)" in refused.stderr, refused.stderr
+    count = bi(host, client, "psql", f"SELECT count(*) FROM public.{table}")
+    assert count.stdout.strip() == str(len(rows)), count.stdout + count.stderr
