@@ -15,7 +15,7 @@ options:
   url: {description: Base URL of Cronicle's API, type: str, required: true}
   auth_username:
     description:
-      - Administrator account the module logs in as. A session, not an API key, creates the events: Cronicle
+      - Administrator account the module logs in as. A session, not an API key, creates the events, because Cronicle
         stores the creating API key inside each event, where every user who can see the schedule could read it.
     type: str
     required: true

@@ -5,7 +5,9 @@
   Hub's form through nginx and gets JupyterLab. The stack's self-signed CA is trusted in chromium's NSS database,
   so the browser verifies the certificate. Screenshot: $MOLECULE_PROJECT_DIRECTORY/artifacts/journey-jupyterlab.png
   (journey-failure.png when the journey breaks).
-- The BI tool: rows an analyst's notebook writes (papermill, as anna.k) are read by the read-only account with psql
+- The ETL: the analyst's notebook fetches a CSV over HTTP from a small source on the stack network, transforms it
+  with petl and loads it into PostgreSQL (papermill, as anna.k); the same notebook then runs from its Cronicle event.
+- The BI tool: those rows are read by the read-only account with psql
   and with the PostgreSQL JDBC driver (BiQuery.java, as DBeaver or Visiology connect), and both are refused a write.
   Nobody grants anything by hand: the reader sees the new table through the default privileges the role sets.
 
@@ -25,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PROJECT, credential, stack_vars
-from jupyterhub_helpers import papermill
+from jupyterhub_helpers import hub, put_file
 
 CLIENT_IMAGE = os.environ.get("VIXTRACT_TEST_CLIENT_IMAGE", "vixtract-test/client:trixie")
 BROWSER_SCRIPT = Path(__file__).with_name("journey_browser.py")
@@ -139,46 +141,107 @@ def test_analyst_opens_jupyterlab_from_the_landing_page_in_a_browser(host, reque
 
 # --- the BI tool on the database ---
 
-@pytest.fixture(scope="module")
-def analysts_table(host):
-    """A table the analyst's notebook creates and fills (papermill as anna.k, ~/.pgpass and her PG* settings,
-    as Cronicle runs it), dropped afterwards. Nothing is granted to the reader here."""
-    if not running(host, PG_HOST) or not running(host, "vixtract-jupyterhub"):
-        yield None
-        return
-    table = f"journey_sales_{uuid.uuid4().hex[:8]}"
-    rows = [(1, "north", "120.50"), (2, "south", "80.00"), (3, "east", "42.25")]
-    env = {"PGHOST": PG_HOST, "PGPORT": PG_PORT, "PGDATABASE": DATABASE, "PGUSER": ANALYST}
-    try:
-        etl = ("import psycopg\n"
-               "with psycopg.connect() as conn:\n"
-               f"    conn.execute('CREATE TABLE public.{table} '\n"
-               "                 '(id int PRIMARY KEY, region text, amount numeric(10,2))')\n"
-               "    with conn.cursor() as cur:\n"
-               f"        cur.executemany('INSERT INTO public.{table} VALUES (%s, %s, %s::numeric)', {rows!r})\n")
-        run = papermill(host, ANALYST, [etl], env=env, name="journey_etl")
-        assert run.rc == 0, run.stdout + run.stderr
-        yield table, rows
-    finally:
-        host.run(f"docker exec -u postgres {PG_HOST} psql -d {DATABASE} -c "
-                 f"{shlex.quote(f'DROP TABLE IF EXISTS public.{table}')}")
-        host.run(f"docker exec vixtract-jupyterhub rm -f /home/{ANALYST}/journey_etl.ipynb "
-                 f"/home/{ANALYST}/journey_etl.out.ipynb")
+ETL_EVENT = "vixtract journey: daily sales"
+SOURCE = "vixtract-journey-source"
+SALES_CSV = "id,region,amount\n1,north,120.50\n2,south,80.00\n3,east,42.25\n"
+# what the notebook makes of SALES_CSV, as psql and BiQuery print it
+SALES_ROWS = [(1, "North", "120.50"), (2, "South", "80.00"), (3, "East", "42.25")]
+ETL_NOTEBOOK = json.dumps({
+    "nbformat": 4, "nbformat_minor": 5,
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                 "language_info": {"name": "python"}},
+    "cells": [
+        {"cell_type": "code", "id": "parameters", "metadata": {"tags": ["parameters"]}, "execution_count": None,
+         "outputs": [], "source": "source_url = ''\ntable = 'journey_sales'\n"},
+        {"cell_type": "code", "id": "etl", "metadata": {}, "execution_count": None, "outputs": [], "source": (
+            "from decimal import Decimal\n"
+            "import petl as etl\n"
+            "import psycopg\n"
+            "sales = etl.fromcsv(source_url).convert('id', int).convert('region', str.title)"
+            ".convert('amount', Decimal)\n"
+            "rows = list(etl.data(sales))\n"
+            "with psycopg.connect() as conn:\n"
+            "    conn.execute(f'CREATE TABLE IF NOT EXISTS public.{table} '\n"
+            "                 '(id int, region text, amount numeric(10,2), loaded_at timestamptz DEFAULT now())')\n"
+            "    with conn.cursor() as cur:\n"
+            "        cur.executemany(f'INSERT INTO public.{table} (id, region, amount) VALUES (%s, %s, %s)', rows)\n"
+            "print(f'loaded {len(rows)} rows into {table}')\n")},
+    ]})
+
+
+def etl_event():
+    """The scenario's Cronicle event for the analyst's ETL notebook (molecule.yml declares it)."""
+    return next((e for e in VARS.get("cronicle_events", []) if e["title"] == ETL_EVENT), None)
+
+
+def superuser_sql(host, sql):
+    return host.run(f"docker exec -u postgres {PG_HOST} psql -d {DATABASE} -tAc {shlex.quote(sql)}")
 
 
 @pytest.fixture(scope="module")
-def bi_client(host):
-    """The client image in the server's own engine (loaded once), a container of it on the stack network with
-    BiQuery.java in /tmp."""
-    server = server_container(host)
+def client_in_server(host):
+    """The client image in the server's own engine, loaded once (and again when the harness rebuilt it)."""
     wanted = outer_docker("image", "inspect", "-f", "{{.Id}}", CLIENT_IMAGE, check=False).stdout.strip()
     if wanted and host.run(f"docker image inspect -f '{{{{.Id}}}}' {CLIENT_IMAGE}").stdout.strip() != wanted:
         pipe = 'set -o pipefail; docker save "$1" | docker exec -i "$2" docker load'
-        load = subprocess.run(["bash", "-c", pipe, "load", CLIENT_IMAGE, server], check=False, capture_output=True,
-                              text=True, timeout=900)
+        load = subprocess.run(["bash", "-c", pipe, "load", CLIENT_IMAGE, server_container(host)], check=False,
+                              capture_output=True, text=True, timeout=900)
         assert load.returncode == 0, load.stderr
+    return CLIENT_IMAGE
+
+
+@pytest.fixture(scope="module")
+def sales_source(host, client_in_server):
+    """The data source the analyst fetches: a CSV over HTTP from a small web server on the stack network."""
+    host.run(f"docker rm -f {SOURCE}")
+    csv = base64.b64encode(SALES_CSV.encode()).decode()
+    serve = 'mkdir -p /srv && echo "$SALES" | base64 -d > /srv/sales.csv && exec python3 -m http.server -d /srv 8000'
+    started = host.run(f"docker run -d --rm --name {SOURCE} --network {NETWORK} -e SALES={csv} {client_in_server} "
+                       f"sh -c {shlex.quote(serve)}")
+    assert started.rc == 0, started.stderr
+    url = f"http://{SOURCE}:8000/sales.csv"
+    try:
+        probe = ("import time, urllib.request\nfor _ in range(30):\n    try:\n"
+                 "        urllib.request.urlopen('http://127.0.0.1:8000/sales.csv', timeout=2); break\n"
+                 "    except OSError:\n        time.sleep(0.5)\nelse:\n    raise SystemExit('not serving')\n")
+        host.check_output(f"docker exec {SOURCE} python3 -c {shlex.quote(probe)}")
+        yield url
+    finally:
+        host.run(f"docker rm -f {SOURCE}")
+
+
+@pytest.fixture(scope="module")
+def analysts_table(host, request):
+    """The analyst's ETL: her notebook (~/journey/etl.ipynb, the one the Cronicle event names) fetches the CSV over
+    HTTP, transforms it with petl and loads it into PostgreSQL with her ~/.pgpass and PG* settings; run by hand
+    with papermill here. Nothing is granted to the reader. The table and the folder go afterwards."""
+    if not running(host, PG_HOST) or not running(host, "vixtract-jupyterhub"):
+        yield None
+        return
+    source = request.getfixturevalue("sales_source")
+    event = etl_event()
+    table = event["parameters"]["table"] if event else "journey_sales"
+    env = {"PGHOST": PG_HOST, "PGPORT": PG_PORT, "PGDATABASE": DATABASE, "PGUSER": ANALYST}
+    superuser_sql(host, f"DROP TABLE IF EXISTS public.{table}")
+    try:
+        hub(host, "mkdir -p journey", user=ANALYST)
+        put_file(host, f"/home/{ANALYST}/journey/etl.ipynb", ETL_NOTEBOOK, user=ANALYST)
+        run = hub(host, f"papermill --log-output -p source_url {shlex.quote(source)} -p table {table} "
+                        "journey/etl.ipynb journey/etl.by-hand.ipynb", user=ANALYST, env=env, check=False)
+        assert run.rc == 0, run.stdout + run.stderr
+        assert f"loaded {len(SALES_ROWS)} rows into {table}" in run.stdout + run.stderr
+        yield table, SALES_ROWS
+    finally:
+        superuser_sql(host, f"DROP TABLE IF EXISTS public.{table}")
+        hub(host, f"rm -rf /home/{ANALYST}/journey", check=False)
+
+
+@pytest.fixture(scope="module")
+def bi_client(host, client_in_server):
+    """A container of the client image on the stack network with BiQuery.java in /tmp."""
+    server = server_container(host)
     name = f"vixtract-journey-bi-{uuid.uuid4().hex[:6]}"
-    started = host.run(f"docker run -d --rm --name {name} --network {NETWORK} {CLIENT_IMAGE} sleep 600")
+    started = host.run(f"docker run -d --rm --name {name} --network {NETWORK} {client_in_server} sleep 600")
     assert started.rc == 0, started.stderr
     try:
         source = base64.b64encode(BI_QUERY.read_bytes()).decode()
@@ -241,3 +304,30 @@ def test_bi_reader_is_refused_a_write(host, bi_journey, tool, write):
         assert "SQLException: " in refused.stderr and "(SQLState 42501)" in refused.stderr, refused.stderr
     count = bi(host, client, "psql", f"SELECT count(*) FROM public.{table}")
     assert count.stdout.strip() == str(len(rows)), count.stdout + count.stderr
+
+
+# --- the same notebook on Cronicle's schedule ---
+
+def test_cronicle_runs_the_analysts_notebook_and_new_rows_land(host, request):
+    """The event declared in the inventory runs her notebook as her (as its schedule would): the source is fetched
+    again, new rows land next to the ones her own run loaded, and the executed copy is kept beside the notebook."""
+    require(host, request.node.name, PG_HOST, "vixtract-jupyterhub", "vixtract-cronicle")
+    event = etl_event()
+    if event is None:
+        skip(request.node.name, f"the scenario declares no Cronicle event '{ETL_EVENT}'")
+    from test_cronicle import run_and_wait  # Cronicle's API helpers (importing them needs no archive)
+
+    made = request.getfixturevalue("analysts_table")
+    assert made, "the analyst's table was not made"
+    table, rows = made
+    job = run_and_wait(host, ETL_EVENT)
+    assert job["code"] == 0, job
+    count = superuser_sql(host, f"SELECT region, count(*) FROM public.{table} GROUP BY region ORDER BY region")
+    assert count.stdout.split() == [f"{region}|2" for region in sorted(r[1] for r in rows)], count.stdout
+    copies = hub(host, f"ls /home/{ANALYST}/journey/runs/", user=ANALYST).stdout.split()
+    executed = [c for c in copies if c.startswith("etl-") and c.endswith(".ipynb")]
+    assert executed, f"no executed copy of journey/etl.ipynb in journey/runs: {copies}"
+    notebook = json.loads(hub(host, f"cat /home/{ANALYST}/journey/runs/{executed[-1]}", user=ANALYST).stdout)
+    assert notebook["metadata"]["papermill"]["parameters"] == event["parameters"]
+    outputs = "".join(o.get("text", "") for c in notebook["cells"] for o in c.get("outputs", []))
+    assert f"loaded {len(rows)} rows into {table}" in outputs, outputs
