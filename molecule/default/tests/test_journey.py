@@ -329,5 +329,6 @@ def test_cronicle_runs_the_analysts_notebook_and_new_rows_land(host, request):
     assert executed, f"no executed copy of journey/etl.ipynb in journey/runs: {copies}"
     notebook = json.loads(hub(host, f"cat /home/{ANALYST}/journey/runs/{executed[-1]}", user=ANALYST).stdout)
     assert notebook["metadata"]["papermill"]["parameters"] == event["parameters"]
-    outputs = "".join(o.get("text", "") for c in notebook["cells"] for o in c.get("outputs", []))
+    # nbformat keeps a stream's text as a string or as a list of lines
+    outputs = "".join("".join(o.get("text", "")) for c in notebook["cells"] for o in c.get("outputs", []))
     assert f"loaded {len(rows)} rows into {table}" in outputs, outputs
