@@ -277,7 +277,8 @@ async def main():
     assert r.code in (200, 302, 303), ("spawn", r.code, r.body)
     for _ in range(120):
         r = await fetch(f"/jupyter/user/{USER}/api/status")
-        if r.code == 200:
+        # the server answers: 200, or 403 before the OAuth handshake below gave this client its cookies
+        if r.code in (200, 403):
             break
         if r.code in (301, 302, 303):
             await fetch(r.headers["Location"].replace(BASE, ""))
