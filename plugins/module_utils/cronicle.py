@@ -13,6 +13,26 @@ import json
 from ansible.module_utils.urls import open_url
 
 
+# The options every cronicle_* module takes to reach Cronicle and log in as an administrator
+CONNECTION_ARGUMENT_SPEC = dict(
+    url=dict(type="str", required=True),
+    auth_username=dict(type="str", required=True),
+    auth_password=dict(type="str", required=True, no_log=True),
+)
+
+
+def logged_in_client(module):
+    """A CronicleClient with an administrator session from the module's connection options; fails the module
+    with what to do when Cronicle refuses the login."""
+    p = module.params
+    client = CronicleClient(p["url"])
+    client.session_id = client.login(p["auth_username"], p["auth_password"])
+    if not client.session_id:
+        module.fail_json(msg=f"Cronicle refused the login of {p['auth_username']}: its password in the "
+                             "credentials directory no longer matches (restore the file cronicle/automation)")
+    return client
+
+
 class CronicleError(Exception):
     def __init__(self, path, response):
         self.path = path

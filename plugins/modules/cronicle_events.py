@@ -53,7 +53,8 @@ deleted: {description: Titles of deleted events, type: list, returned: always}
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vixtract.stack.plugins.module_utils.cronicle import CronicleClient, CronicleError
+from ansible_collections.vixtract.stack.plugins.module_utils.cronicle import (CONNECTION_ARGUMENT_SPEC, CronicleError,
+                                                                    logged_in_client)
 
 
 def normalize(value):
@@ -70,20 +71,14 @@ def normalize(value):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            url=dict(type="str", required=True),
-            auth_username=dict(type="str", required=True),
-            auth_password=dict(type="str", required=True, no_log=True),
+            CONNECTION_ARGUMENT_SPEC,
             events=dict(type="list", elements="dict", required=True),
             marker=dict(type="str", required=True),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    client = CronicleClient(p["url"])
-    client.session_id = client.login(p["auth_username"], p["auth_password"])
-    if not client.session_id:
-        module.fail_json(msg=f"Cronicle refused the login of {p['auth_username']}: its password in the "
-                             "credentials directory no longer matches (restore the file cronicle/automation)")
+    client = logged_in_client(module)
     result = dict(created=[], updated=[], deleted=[], categories=[])
     try:
         categories = client.call("/api/app/get_categories/v1", {"offset": 0, "limit": 0}).get("rows") or []

@@ -42,15 +42,14 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vixtract.stack.plugins.module_utils.cronicle import CronicleClient, CronicleError
+from ansible_collections.vixtract.stack.plugins.module_utils.cronicle import (CONNECTION_ARGUMENT_SPEC, CronicleError,
+                                                                    logged_in_client)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            url=dict(type="str", required=True),
-            auth_username=dict(type="str", required=True),
-            auth_password=dict(type="str", required=True, no_log=True),
+            CONNECTION_ARGUMENT_SPEC,
             username=dict(type="str", required=True),
             password=dict(type="str", no_log=True),
             privileges=dict(type="dict", default={}),
@@ -61,12 +60,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    client = CronicleClient(p["url"])
-    session = client.login(p["auth_username"], p["auth_password"])
-    if not session:
-        module.fail_json(msg=f"Cronicle refused the login of {p['auth_username']}: its password in the "
-                             "credentials directory no longer matches (restore the file cronicle/automation)")
-    client.session_id = session
+    client = logged_in_client(module)
     actions = []
     try:
         found = client.call("/api/user/admin_get_user", {"username": p["username"]}, check=False)
@@ -105,7 +99,7 @@ def main():
     except CronicleError as e:
         module.fail_json(msg=str(e), actions=actions)
     finally:
-        client.logout(session)
+        client.logout(client.session_id)
     module.exit_json(changed=bool(actions), actions=actions)
 
 
