@@ -2,7 +2,9 @@
 
 SQL runs from throw-away containers with psql, as BI tools and notebooks would connect: on the stack network
 (inside the server) or, for the published port, from containers on the machine that runs the tests, i.e.
-outside the server. Tests that change a setting re-converge (postgres tag only) and restore the inventory.
+outside the server. Tests that change a setting re-converge (postgres tag only) with the inventory plus their
+change: each such run also undoes the change of the test before, so the inventory itself is re-applied once,
+after the last test of this module (and that restores the superuser password, the port and the settings).
 """
 import json
 import subprocess
@@ -41,6 +43,18 @@ def converged(converge, extra):
     rc, out = converge(extra, tags=TAGS)
     assert rc == 0, out
     return out
+
+
+@pytest.fixture(scope="module", autouse=True)
+def inventory_applied_afterwards(host, converge):
+    """After this module: the inventory alone, as before it (checked: rotated back, unpublished, default settings)."""
+    old_password = credential("postgres/superuser")
+    yield
+    converged(converge, {})
+    assert psql(host, "postgres", old_password, "SELECT 1").stdout.strip() == "1"
+    assert "5432" not in host.check_output("ss -Hltn")
+    assert superuser(host, "SHOW max_connections").stdout.strip() == "100"
+    assert inspect(host)["State"]["Health"]["Status"] == "healthy"
 
 
 def test_container_is_healthy_restarts_and_keeps_data_on_a_volume(host):
@@ -95,17 +109,36 @@ def test_superuser_password_rotates_and_rerun_changes_nothing(host, converge):
     new = "Rotated" + uuid.uuid4().hex
     superuser(host, "CREATE TABLE IF NOT EXISTS rotation_probe (v text); TRUNCATE rotation_probe; "
                     "INSERT INTO rotation_probe VALUES ('kept')")
-    try:
-        converged(converge, {"postgres_superuser_password": new})
-        refused = psql(host, "postgres", old, "SELECT 1")
-        assert refused.rc != 0 and "password authentication failed" in refused.stderr, refused.stderr
-        assert psql(host, "postgres", new, "SELECT v FROM rotation_probe").stdout.strip() == "kept"
-        again = converged(converge, {"postgres_superuser_password": new})
-        assert changed_count(again) == 0, again
-    finally:
-        converged(converge, {})
-    assert psql(host, "postgres", old, "SELECT v FROM rotation_probe").stdout.strip() == "kept"
+    converged(converge, {"postgres_superuser_password": new})
+    refused = psql(host, "postgres", old, "SELECT 1")
+    assert refused.rc != 0 and "password authentication failed" in refused.stderr, refused.stderr
+    assert psql(host, "postgres", new, "SELECT v FROM rotation_probe").stdout.strip() == "kept"
+    again = converged(converge, {"postgres_superuser_password": new})
+    assert changed_count(again) == 0, again
     superuser(host, "DROP TABLE rotation_probe")
+
+
+def test_rejected_setting_stops_the_run_and_the_server_keeps_running(host, converge):
+    started = inspect(host)["State"]["StartedAt"]
+    conf = host.file("/opt/vixtract/postgres/conf/postgresql.conf").content_string
+    for settings, named in (({"bogus_setting": "1"}, "bogus_setting"), ({"shared_buffers": "lots"}, "shared_buffers")):
+        rc, out = converge({"postgres_settings": settings}, tags=TAGS)
+        assert rc != 0, out
+        assert "postgres_settings: PostgreSQL rejects" in out and named in out, out
+        assert host.file("/opt/vixtract/postgres/conf/postgresql.conf").content_string == conf
+        info = inspect(host)
+        assert info["State"]["Health"]["Status"] == "healthy" and info["State"]["StartedAt"] == started
+
+
+def test_settings_reload_or_restart_only_as_needed(host, converge):
+    started = inspect(host)["State"]["StartedAt"]
+    converged(converge, {"postgres_settings": {"work_mem": "7MB"}})
+    assert superuser(host, "SHOW work_mem").stdout.strip() == "7MB"
+    assert inspect(host)["State"]["StartedAt"] == started, "a reload was enough, the server restarted"
+    converged(converge, {"postgres_settings": {"work_mem": "7MB", "max_connections": "77"}})
+    assert superuser(host, "SHOW max_connections").stdout.strip() == "77"
+    assert inspect(host)["State"]["StartedAt"] != started
+    assert inspect(host)["State"]["Health"]["Status"] == "healthy"
 
 
 def outer_docker(*args, check=True):
@@ -140,50 +173,20 @@ def test_published_port_admits_allowed_cidrs_over_tls_only(host, converge, outsi
     server_ip = host.check_output("ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1 | head -n1")
     (inside, inside_ip), (outside, _) = outside_clients["in"], outside_clients["out"]
     reader = credential("postgres/bi_reader")
-    try:
-        converged(converge, {"postgres_publish": f"{server_ip}:5432", "postgres_allowed_cidrs": [f"{inside_ip}/32"]})
-        ca = open(stack_vars()["vixtract_credentials_dir"] + "/postgres/ca.crt").read()
-        results = {}
-        for name, sslmode in ((inside, "verify-ca"), (outside, "verify-ca"), (inside, "disable")):
-            subprocess.run(["docker", "exec", "-i", name, "sh", "-c", "cat > /tmp/ca.crt"], input=ca, text=True,
-                           check=True)
-            results[(name, sslmode)] = outer_docker(
-                "exec", "-e", f"PGPASSWORD={reader}", name, "psql",
-                f"host={server_ip} port=5432 user=bi_reader dbname=etl sslmode={sslmode} sslrootcert=/tmp/ca.crt",
-                "-Atc", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", check=False)
-        ok = results[(inside, "verify-ca")]
-        assert ok.returncode == 0 and ok.stdout.strip() == "t", ok.stderr
-        refused = results[(outside, "verify-ca")]
-        assert refused.returncode != 0 and "pg_hba.conf rejects connection" in refused.stderr, refused.stderr
-        plain = results[(inside, "disable")]
-        assert plain.returncode != 0 and "pg_hba.conf rejects connection" in plain.stderr, plain.stderr
-    finally:
-        converged(converge, {})
-    assert "5432" not in host.check_output("ss -Hltn")
-
-
-def test_rejected_setting_stops_the_run_and_the_server_keeps_running(host, converge):
-    started = inspect(host)["State"]["StartedAt"]
-    conf = host.file("/opt/vixtract/postgres/conf/postgresql.conf").content_string
-    for settings, named in (({"bogus_setting": "1"}, "bogus_setting"), ({"shared_buffers": "lots"}, "shared_buffers")):
-        rc, out = converge({"postgres_settings": settings}, tags=TAGS)
-        assert rc != 0, out
-        assert "postgres_settings: PostgreSQL rejects" in out and named in out, out
-        assert host.file("/opt/vixtract/postgres/conf/postgresql.conf").content_string == conf
-        info = inspect(host)
-        assert info["State"]["Health"]["Status"] == "healthy" and info["State"]["StartedAt"] == started
-
-
-def test_settings_reload_or_restart_only_as_needed(host, converge):
-    started = inspect(host)["State"]["StartedAt"]
-    try:
-        converged(converge, {"postgres_settings": {"work_mem": "7MB"}})
-        assert superuser(host, "SHOW work_mem").stdout.strip() == "7MB"
-        assert inspect(host)["State"]["StartedAt"] == started, "a reload was enough, the server restarted"
-        converged(converge, {"postgres_settings": {"work_mem": "7MB", "max_connections": "77"}})
-        assert superuser(host, "SHOW max_connections").stdout.strip() == "77"
-        assert inspect(host)["State"]["StartedAt"] != started
-    finally:
-        converged(converge, {})
-    assert superuser(host, "SHOW max_connections").stdout.strip() == "100"
-    assert inspect(host)["State"]["Health"]["Status"] == "healthy"
+    # last in this module: port and settings go back with the module's final run (inventory_applied_afterwards)
+    converged(converge, {"postgres_publish": f"{server_ip}:5432", "postgres_allowed_cidrs": [f"{inside_ip}/32"]})
+    ca = open(stack_vars()["vixtract_credentials_dir"] + "/postgres/ca.crt").read()
+    results = {}
+    for name, sslmode in ((inside, "verify-ca"), (outside, "verify-ca"), (inside, "disable")):
+        subprocess.run(["docker", "exec", "-i", name, "sh", "-c", "cat > /tmp/ca.crt"], input=ca, text=True,
+                       check=True)
+        results[(name, sslmode)] = outer_docker(
+            "exec", "-e", f"PGPASSWORD={reader}", name, "psql",
+            f"host={server_ip} port=5432 user=bi_reader dbname=etl sslmode={sslmode} sslrootcert=/tmp/ca.crt",
+            "-Atc", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", check=False)
+    ok = results[(inside, "verify-ca")]
+    assert ok.returncode == 0 and ok.stdout.strip() == "t", ok.stderr
+    refused = results[(outside, "verify-ca")]
+    assert refused.returncode != 0 and "pg_hba.conf rejects connection" in refused.stderr, refused.stderr
+    plain = results[(inside, "disable")]
+    assert plain.returncode != 0 and "pg_hba.conf rejects connection" in plain.stderr, plain.stderr
