@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""The test run CI makes (scripts/test calls this once scripts/setup has prepared the machine).
+
+Stages, each with its full log in artifacts/<stage>.log:
+  lint        yamllint and ansible-lint
+  pytest      the fast checks (tests/), results in artifacts/junit-pytest.xml
+  molecule    every scenario of molecule/scenarios.txt, step by step (Molecule's own commands), each step
+              timed; verify writes artifacts/junit-<scenario>.xml
+The first line of scenarios.txt deploys first (a cold deploy, filling the image cache) while the fast checks
+and the linters run; then the rest of that line and every other line (a lane: its scenarios one after another)
+run side by side, the other lanes at a lower CPU priority.
+
+Every check counts: each test case of a junit file, and each stage or Molecule step that is not a test run.
+A skipped test case is listed with its reason and must match an entry of .ci/allowed-skips.yml (a pattern and
+why it may be skipped), or the run fails. A listed scenario that reports no verify result fails the run. The
+last line is `ci: N passed, M failed, K skipped`; the exit status is 0 only when nothing failed.
+
+  VIXTRACT_SCENARIOS="default upgrade" scripts/test   # only these scenarios, one after another
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+import sys
+import threading
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+ART = ROOT / "artifacts"
+ALLOWED_SKIPS = ROOT / ".ci/allowed-skips.yml"
+# A step that hangs must fail the run rather than eat CI's time limit
+STEP_TIMEOUT = int(os.environ.get("VIXTRACT_STEP_TIMEOUT", 3600))
+DEPLOY_STEPS = ["dependency", "destroy", "syntax", "create", "converge"]
+FINISH_STEPS = ["idempotence", "verify"]
+# Steps whose success is a promise of the product (counted as checks); the others only prepare the scenario
+CHECK_STEPS = {"converge", "idempotence"}
+
+print_lock = threading.Lock()
+
+
+def say(line: str) -> None:
+    with print_lock:
+        print(line, flush=True)
+
+
+@dataclass
+class Check:
+    name: str
+    outcome: str  # passed | failed | skipped
+    detail: str = ""
+
+
+@dataclass
+class Results:
+    checks: list[Check] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    timings: dict[tuple[str, str], int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, check: Check) -> None:
+        with self.lock:
+            self.checks.append(check)
+
+    def note(self, line: str) -> None:
+        with self.lock:
+            self.lines.append(line)
+        say(line)
+
+
+def run(name: str, cmd: list[str], results: Results, nice: int = 0, env: dict | None = None) -> tuple[int, int]:
+    """Runs CMD with its output in artifacts/NAME.log; returns (exit status, seconds)."""
+    start = time.monotonic()
+    log = ART / f"{name}.log"
+    with log.open("a") as out:
+        out.write(f"$ {' '.join(cmd)}\n")
+        out.flush()
+        try:
+            proc = subprocess.run(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, timeout=STEP_TIMEOUT,
+                                  env=env, preexec_fn=(lambda: os.nice(nice)) if nice else None)
+            rc = proc.returncode
+        except subprocess.TimeoutExpired:
+            out.write(f"\n*** timed out after {STEP_TIMEOUT} s\n")
+            rc = 124
+    return rc, int(time.monotonic() - start)
+
+
+def tail(name: str, lines: int = 80) -> str:
+    text = (ART / f"{name}.log").read_text(errors="replace").splitlines()
+    return "\n".join(f"  [{name}] {line}" for line in text[-lines:])
+
+
+def stage(name: str, cmd: list[str], results: Results, nice: int = 0) -> bool:
+    """A stage that is one check: it passes or fails as a whole."""
+    rc, took = run(name, cmd, results, nice)
+    if rc == 0:
+        results.add(Check(name, "passed"))
+        results.note(f"STAGE {name}: PASS ({took}s)")
+    else:
+        results.add(Check(name, "failed", f"exit {rc}"))
+        results.note(f"STAGE {name}: FAIL rc={rc} ({took}s) - log: artifacts/{name}.log")
+        say(tail(name))
+    return rc == 0
+
+
+def read_junit(suite: str, path: Path, results: Results) -> int:
+    """Adds every test case of a junit file as a check; returns how many there were."""
+    if not path.exists():
+        return 0
+    try:
+        tree = ET.parse(path)
+    except ET.ParseError as e:
+        results.add(Check(f"{suite}::junit", "failed", f"unreadable {path.name}: {e}"))
+        return 0
+    count = 0
+    for case in tree.iter("testcase"):
+        count += 1
+        module = case.get("classname", "").rsplit(".", 1)[-1]
+        name = f"{suite}::{module}::{case.get('name')}"
+        failure = case.find("failure")
+        if failure is None:
+            failure = case.find("error")
+        skipped = case.find("skipped")
+        if failure is not None:
+            results.add(Check(name, "failed", (failure.get("message") or "").splitlines()[0][:300]))
+        elif skipped is not None:
+            results.add(Check(name, "skipped", (skipped.get("message") or "").strip()))
+        else:
+            results.add(Check(name, "passed"))
+    return count
+
+
+def test_stage(name: str, suite: str, cmd: list[str], junit: Path, results: Results, nice: int = 0) -> bool:
+    """A stage that runs pytest: its test cases are the checks; a run that reports none fails."""
+    junit.unlink(missing_ok=True)
+    rc, took = run(name, cmd, results, nice)
+    count = read_junit(suite, junit, results)
+    ok = rc == 0 and count > 0
+    if count == 0:
+        results.add(Check(f"{suite}::(no result)", "failed", f"{name} reported no test result (exit {rc})"))
+    elif rc != 0 and rc != 1:
+        # pytest's 1 is "some tests failed" (they are counted); anything else is an error of the run itself
+        results.add(Check(f"{suite}::(run)", "failed", f"pytest exited {rc}"))
+    results.note(f"STAGE {name}: {'PASS' if ok else 'FAIL rc=' + str(rc)} ({took}s, {count} tests)"
+                 + ("" if ok else f" - log: artifacts/{name}.log"))
+    if not ok:
+        say(tail(name))
+    return ok
+
+
+class Scenario:
+    def __init__(self, name: str, results: Results, nice: int = 0):
+        self.name, self.results, self.nice = name, results, nice
+        self.log = f"molecule-{name}"
+        self.junit = ART / f"junit-molecule-{name}.xml"
+
+    def steps(self, steps: list[str]) -> bool:
+        for step in steps:
+            if step == "verify":
+                self.junit.unlink(missing_ok=True)
+            rc, took = run(self.log, ["molecule", step, "-s", self.name], self.results, self.nice)
+            self.results.timings[(self.name, step)] = took
+            say(f"  timing: {self.name} {step} {took}s")
+            check = f"molecule/{self.name}::{step}"
+            if step == "verify":
+                count = read_junit(f"molecule/{self.name}", self.junit, self.results)
+                if count == 0:
+                    self.results.add(Check(f"molecule/{self.name}::(no result)", "failed",
+                                           f"verify reported no test result (exit {rc})"))
+                elif rc not in (0, 1):
+                    self.results.add(Check(f"molecule/{self.name}::verify", "failed", f"pytest exited {rc}"))
+            elif step in CHECK_STEPS or rc != 0:
+                self.results.add(Check(check, "passed" if rc == 0 else "failed", "" if rc == 0 else f"exit {rc}"))
+            if rc != 0:
+                self.results.note(f"STAGE molecule-{self.name} {step}: FAIL rc={rc} ({took}s) - log: artifacts/{self.log}.log")
+                say(tail(self.log, 120))
+                if step != "verify":
+                    # the scenario ends here: its tests never run, which is a failure of its own
+                    self.results.add(Check(f"molecule/{self.name}::(no result)", "failed", f"{step} failed"))
+                return False
+        return True
+
+    def destroy(self) -> None:
+        run(self.log, ["molecule", "destroy", "-s", self.name], self.results, self.nice)
+
+    def deploy(self) -> bool:
+        (ART / f"{self.log}.log").unlink(missing_ok=True)
+        ok = self.steps(DEPLOY_STEPS)
+        if not ok:
+            self.destroy()
+        return ok
+
+    def finish(self) -> bool:
+        ok = self.steps(FINISH_STEPS)
+        self.destroy()
+        self.results.note(f"STAGE molecule-{self.name}: {'PASS' if ok else 'FAIL'}")
+        return ok
+
+    def whole(self) -> bool:
+        return self.deploy() and self.finish()
+
+
+def lanes_from_file() -> list[list[str]]:
+    lanes = []
+    for line in (ROOT / "molecule/scenarios.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            lanes.append(line.split())
+    return lanes
+
+
+def allowed_skips() -> list[dict]:
+    entries = yaml.safe_load(ALLOWED_SKIPS.read_text()) if ALLOWED_SKIPS.exists() else []
+    for entry in entries or []:
+        if not entry.get("check") or not str(entry.get("reason", "")).strip():
+            raise SystemExit(f"{ALLOWED_SKIPS}: every entry needs a check pattern and a reason: {entry}")
+    return entries or []
+
+
+def main() -> int:
+    ART.mkdir(exist_ok=True)
+    for old in list(ART.glob("*.log")) + list(ART.glob("junit-*.xml")):
+        old.unlink()
+    os.environ.update(PY_COLORS="0", ANSIBLE_FORCE_COLOR="0", NO_COLOR="1", ANSIBLE_NOCOLOR="1", TERM="dumb")
+    results = Results()
+    if os.environ.get("VIXTRACT_SETUP_SECONDS"):
+        results.add(Check("setup", "passed"))
+        results.note(f"STAGE setup: PASS ({os.environ['VIXTRACT_SETUP_SECONDS']}s)")
+
+    # Built images are shared between scenarios through the product's image cache (vixtract_image_cache_dir).
+    # It starts empty, so the first scenario's converge is a cold deploy; VIXTRACT_KEEP_IMAGE_CACHE=1 keeps it.
+    cache = Path(os.environ.setdefault("VIXTRACT_TEST_IMAGE_CACHE", "/var/tmp/vixtract-test-image-cache"))
+    if os.environ.get("VIXTRACT_KEEP_IMAGE_CACHE") != "1" and cache.exists():
+        subprocess.run(["rm", "-rf", str(cache)], check=True)
+
+    pytest_cmd = ["pytest", "-q", "-rs", "tests", f"--junitxml={ART / 'junit-pytest.xml'}"]
+    fast = [threading.Thread(target=stage, args=("yamllint", ["yamllint", "--strict", "."], results)),
+            threading.Thread(target=stage, args=("ansible-lint", ["ansible-lint", "--offline"], results)),
+            threading.Thread(target=test_stage,
+                             args=("pytest", "pytest", pytest_cmd, ART / "junit-pytest.xml", results))]
+
+    selected = os.environ.get("VIXTRACT_SCENARIOS", "").split()
+    lanes = [selected] if selected else lanes_from_file()
+    listed = [s for lane in lanes for s in lane]
+    for thread in fast:
+        thread.start()
+
+    first = Scenario(lanes[0][0], results)
+    workers = []
+    if selected:
+        for thread in fast:
+            thread.join()
+        for name in selected:
+            Scenario(name, results).whole()
+    elif first.deploy():
+        def lane(names, nice, first_scenario=None):
+            if first_scenario is not None:
+                first_scenario.finish()
+            for name in names:
+                Scenario(name, results, nice).whole()
+
+        workers.append(threading.Thread(target=lane, args=(lanes[0][1:], 0, first)))
+        workers += [threading.Thread(target=lane, args=(names, 10)) for names in lanes[1:]]
+    else:
+        results.note(f"NOT RUN: the rest of molecule/scenarios.txt ({first.name} did not deploy)")
+        for name in listed[1:]:
+            results.add(Check(f"molecule/{name}::(no result)", "failed", f"not run: {first.name} did not deploy"))
+    for worker in workers:
+        worker.start()
+    for thread in fast + workers:
+        thread.join()
+
+    # Scenarios that exist but are not listed are skips like any other: they need an allowlist entry
+    for path in sorted((ROOT / "molecule").glob("*/molecule.yml")):
+        name = path.parent.name
+        if name not in listed and not selected:
+            results.add(Check(f"molecule/{name}::(scenario)", "skipped", "not listed in molecule/scenarios.txt"))
+
+    for name in listed:
+        steps = {step: t for (s, step), t in results.timings.items() if s == name}
+        if steps:
+            results.note(f"DURATION {name}: {sum(steps.values())}s (converge {steps.get('converge', '-')}s, "
+                         f"idempotence {steps.get('idempotence', '-')}s, verify {steps.get('verify', '-')}s)")
+    first_steps = {step: t for (s, step), t in results.timings.items() if s == first.name}
+    results.note(f"cold deploy ({first.name} converge, empty image cache): {first_steps.get('converge', '-')}s; "
+                 f"no-op re-apply ({first.name} idempotence): {first_steps.get('idempotence', '-')}s")
+
+    # Skips: each one listed with its reason, and each one allowed by .ci/allowed-skips.yml or a failure
+    allow = allowed_skips()
+    skips = [c for c in results.checks if c.outcome == "skipped"]
+    unallowed = 0
+    for check in skips:
+        entry = next((e for e in allow if fnmatch.fnmatchcase(check.name, e["check"])), None)
+        if entry:
+            results.note(f"SKIPPED {check.name}: {check.detail} (allowed: {entry['reason']})")
+        else:
+            unallowed += 1
+            results.note(f"SKIPPED {check.name}: {check.detail} - NOT ALLOWED: not in .ci/allowed-skips.yml")
+    if unallowed:
+        results.add(Check("allowed-skips", "failed", f"{unallowed} skip(s) not on the allowlist"))
+
+    failed = [c for c in results.checks if c.outcome == "failed"]
+    passed = sum(1 for c in results.checks if c.outcome == "passed")
+    print("\n== summary")
+    for line in results.lines:
+        print(line)
+    for check in failed:
+        print(f"FAILED {check.name}: {check.detail}")
+    print(f"ci: {passed} passed, {len(failed)} failed, {len(skips)} skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
