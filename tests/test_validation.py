@@ -46,11 +46,23 @@ def test_bad_input_stops_in_the_validation_play(run_site, case):
 
 
 def test_valid_input_passes_validation_and_only_then_reaches_for_the_server(run_site, tmp_path):
-    """The same harness with good input: validation passes, the next play tries the (closed) server.
-    Names with dots and of two characters are accepted."""
+    """The same harness with good input: validation passes, then the first play that contacts the server (the
+    sources check) tries the closed port. Names with dots and of two characters are accepted."""
     ca = tmp_path / "proxy-ca.pem"
     ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
     rc, out = run_site({"vixtract_users": VALID_USERS, "vixtract_extra_ca_certificates": [str(ca)]})
-    assert "PLAY [Docker Engine on every server]" in out, out
-    assert "UNREACHABLE" in out, out
+    check_play = out.find("PLAY [Check from each server that the sources the run needs answer]")
+    assert check_play > 0, out
+    assert out.find("UNREACHABLE") > check_play, out
+    assert "UNREACHABLE" not in out[:check_play], out
+    assert rc != 0
+
+
+def test_the_sources_check_can_be_switched_off(run_site):
+    """vixtract_check_sources: false: nothing is asked of the server before the Docker play."""
+    rc, out = run_site({"vixtract_users": VALID_USERS, "vixtract_check_sources": False})
+    docker_play = out.find("PLAY [Docker Engine on every server]")
+    assert docker_play > 0, out
+    assert "UNREACHABLE" not in out[:docker_play], out
+    assert "UNREACHABLE" in out[docker_play:], out
     assert rc != 0

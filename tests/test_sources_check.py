@@ -1,0 +1,53 @@
+"""Before the first change, each server checks the remote sources the run will need; one that does not answer
+stops the run in the validation playbook, naming the variable and the alternatives.
+
+The server here is this machine over a local connection: the checks only read, and the run stops in them."""
+import os
+import subprocess
+import time
+
+import yaml
+from conftest import ROOT, tool
+
+
+def run_validate(tmp_path, extra_vars):
+    inventory = tmp_path / "inventory"
+    inventory.mkdir()
+    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {
+        "hosts": {"server": {"ansible_connection": "local", "ansible_python_interpreter": "/usr/bin/python3"}},
+        "children": {"vixtract_db": {"hosts": {"server": None}}, "vixtract_app": {"hosts": {"server": None}}}}}))
+    (tmp_path / "vars.yml").write_text(yaml.safe_dump(dict(extra_vars, vixtract_credentials_dir=str(tmp_path / "cred"))))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    start = time.monotonic()
+    # site.yml itself: the check must stop it before the play that installs anything
+    proc = subprocess.run([tool("ansible-playbook"), "-i", str(inventory), "playbooks/site.yml",
+                           "-e", f"@{tmp_path / 'vars.yml'}"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return proc.returncode, proc.stdout + proc.stderr, time.monotonic() - start
+
+
+# Sources that need nothing from the network, so that only the one under test can fail
+OFFLINE = {"vixtract_base_image_source": "debootstrap", "cronicle_version": "0.9.106",
+           "cronicle_nodejs_source": "debian", "vixtract_users": [{"name": "anna.k"}]}
+
+
+def test_an_unreachable_cronicle_archive_url_stops_the_run_within_a_minute_naming_the_variable(tmp_path):
+    rc, out, took = run_validate(tmp_path, dict(OFFLINE, cronicle_archive_url="http://127.0.0.1:9/cronicle.tar.gz"))
+    assert rc != 0, out
+    assert "cronicle_archive_url: http://127.0.0.1:9/cronicle.tar.gz cannot be had from this server" in out, out
+    assert "Fix: cronicle_archive_src: a Cronicle release tarball on the controller" in out
+    assert "or cronicle_enabled: false" in out
+    assert "PLAY [Docker Engine on every server]" not in out, out
+    assert took < 60, f"the run took {took:.0f} s to stop"
+
+
+def test_nodesource_and_a_registry_that_do_not_resolve_name_their_alternatives(tmp_path):
+    rc, out, _ = run_validate(tmp_path, dict(
+        OFFLINE, cronicle_archive_src="/etc/hostname", cronicle_nodejs_source="nodesource",
+        vixtract_base_image_source="pull", vixtract_base_image="registry.vixtract.invalid/debian:trixie-slim"))
+    assert rc != 0, out
+    assert "vixtract_base_image_source: https://registry.vixtract.invalid/v2/ cannot be had" in out, out
+    assert "Fix: vixtract_base_image_source: debootstrap" in out
+    assert "cronicle_nodejs_source: https://deb.nodesource.com/gpgkey/nodesource-repo.gpg.key" in out
+    assert "cronicle_nodejs_source: debian (Node.js 20) with a cronicle_version that runs on it" in out
+    assert "PLAY [Docker Engine on every server]" not in out, out
