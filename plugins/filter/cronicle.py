@@ -6,7 +6,9 @@
   '61 * * * *' | vixtract.stack.cronicle_schedule_error -> "minute '61' is out of range 0-59" ('' when valid)
 
 Cronicle's timing lists the allowed values of each unit (a missing unit = every value). A cron string with
-both day-of-month and day-of-week restricted is refused: cron ORs them, Cronicle ANDs them.
+both day-of-month and day-of-week restricted (neither starting with '*', as man 5 crontab puts it) is refused:
+cron ORs them, Cronicle ANDs them. 'N/S' is read as 'N-<end of the field>/S' (as cronie and Cronicle's crontab
+import read it; Debian's cron refuses it).
 """
 from __future__ import annotations
 
@@ -26,11 +28,16 @@ TIMING_UNITS = {"years": (1970, 3000), "months": (1, 12), "days": (1, 31), "week
                 "hours": (0, 23), "minutes": (0, 59)}
 
 
+def _digits(text):
+    """Only 0-9: str.isdigit() also takes other scripts' digits ('٣', '²'), which cron refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _number(text, key, label):
     text = text.strip().lower()
     if key in NAMES and text in NAMES[key]:
         return NAMES[key].index(text) + (1 if key == "months" else 0)
-    if not text.isdigit():
+    if not _digits(text):
         raise ValueError(f"{label} '{text}' is not a number")
     return int(text)
 
@@ -38,10 +45,10 @@ def _number(text, key, label):
 def _field(text, label, key, low, high):
     values = set()
     for part in text.split(","):
-        step = 1
+        step = None
         if "/" in part:
             part, step_text = part.split("/", 1)
-            if not step_text.isdigit() or int(step_text) == 0:
+            if not _digits(step_text) or int(step_text) == 0:
                 raise ValueError(f"{label} step '{step_text}' must be a positive number")
             step = int(step_text)
         if part == "*":
@@ -51,13 +58,13 @@ def _field(text, label, key, low, high):
             start, end = _number(a, key, label), _number(b, key, label)
         else:
             start = _number(part, key, label)
-            end = high if step > 1 else start
+            end = start if step is None else high  # 'N/S': from N to the end of the field, any step (also 1)
         for value in (start, end):
             if not low <= value <= high:
                 raise ValueError(f"{label} '{value}' is out of range {low}-{high}")
         if start > end:
             raise ValueError(f"{label} range '{part}' runs backwards")
-        values.update(range(start, end + 1, step))
+        values.update(range(start, end + 1, step or 1))
     if key == "weekdays" and 7 in values:
         values.discard(7)
         values.add(0)
@@ -78,9 +85,15 @@ def cron_to_timing(schedule):
         values = _field(part, label, key, low, high)
         if values is not None:
             timing[key] = values
-    if "days" in timing and "weekdays" in timing:
-        raise ValueError(f"'{schedule}' restricts both day of month and day of week; cron would run on either, "
-                         "Cronicle only on both: restrict one of them")
+    # man 5 crontab: a day field that starts with '*' (also '*/2') does not restrict the day; then a day must
+    # match both fields, as in Cronicle. When both are restricted, a day matching either field runs.
+    if not parts[2].startswith("*") and not parts[4].startswith("*"):
+        if "days" in timing and "weekdays" in timing:
+            raise ValueError(f"'{schedule}' restricts both day of month and day of week; cron would run on either, "
+                             "Cronicle only on both: restrict one of them")
+        # one of them names every day (1-31, 0-6, 1-7, sun-sat): every day runs
+        timing.pop("days", None)
+        timing.pop("weekdays", None)
     return timing
 
 
