@@ -26,13 +26,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT, credential, stack_vars
-from jupyterhub_helpers import hub, put_file
+from vixtest.cronicle import run_and_wait
+from vixtest.hub import hub, put_file
+from vixtest.stack import ARTIFACTS, PROJECT, credential, outer_docker, require_running, server_container, stack_vars
 
 CLIENT_IMAGE = os.environ.get("VIXTRACT_TEST_CLIENT_IMAGE", "vixtract-test/client:trixie")
 BROWSER_SCRIPT = Path(__file__).with_name("journey_browser.py")
 BI_QUERY = PROJECT / "molecule/resources/client/BiQuery.java"
-ARTIFACTS = PROJECT / "artifacts"
 ANALYST = "anna.k"
 VARS = stack_vars()
 NETWORK = VARS.get("vixtract_network", "vixtract")
@@ -42,34 +42,11 @@ DATABASE = VARS.get("vixtract_postgres_database", "etl")
 READER = VARS.get("vixtract_postgres_reader", "bi_reader")
 
 
-def outer_docker(*args, check=True, timeout=300, env=None):
-    """The engine that runs the scenario's server (the machine running the tests talks to it)."""
-    proc = subprocess.run(["docker", *args], check=False, capture_output=True, text=True, timeout=timeout, env=env)
-    if check:
-        assert proc.returncode == 0, f"docker {' '.join(args[:3])}: {proc.stderr}"
-    return proc
-
-
-def skip(test, reason):
-    print(f"SKIPPED: {test}: {reason}")
-    pytest.skip(f"SKIPPED: {test}: {reason}")
-
-
-def running(host, name):
-    return host.run(f"docker inspect -f '{{{{.State.Running}}}}' {name}").stdout.strip() == "true"
-
-
-def require(host, test, *containers):
-    for name in containers:
-        if not running(host, name):
-            skip(test, f"{name} is not running on this server (its role is not deployed here)")
-    if outer_docker("image", "inspect", CLIENT_IMAGE, check=False).returncode != 0:
-        skip(test, f"the client image {CLIENT_IMAGE} is missing (molecule/resources/images.sh builds it)")
-
-
-def server_container(host):
-    """The server's container on the outer engine: Molecule names it after the inventory host."""
-    return host.backend.get_hostname()
+def require(host, *containers):
+    """The components a journey needs run here, and the client image exists: anything missing fails the test."""
+    require_running(host, *containers)
+    assert outer_docker("image", "inspect", CLIENT_IMAGE, check=False).returncode == 0, \
+        f"the client image {CLIENT_IMAGE} is missing (molecule/resources/images.sh builds it)"
 
 
 # --- the analyst in a browser ---
@@ -116,7 +93,7 @@ def browser_client(host):
 
 
 def test_analyst_opens_jupyterlab_from_the_landing_page_in_a_browser(host, request):
-    require(host, request.node.name, "vixtract-nginx", "vixtract-jupyterhub")
+    require(host, "vixtract-nginx", "vixtract-jupyterhub")
     client = request.getfixturevalue("browser_client")
     url, name, mode = site(host)
     ip = server_address(host)[1]
@@ -215,9 +192,7 @@ def analysts_table(host, request):
     """The analyst's ETL: her notebook (~/journey/etl.ipynb, the one the Cronicle event names) fetches the CSV over
     HTTP, transforms it with petl and loads it into PostgreSQL with her ~/.pgpass and PG* settings; run by hand
     with papermill here. Nothing is granted to the reader. The table and the folder go afterwards."""
-    if not running(host, PG_HOST) or not running(host, "vixtract-jupyterhub"):
-        yield None
-        return
+    require(host, PG_HOST, "vixtract-jupyterhub")
     source = request.getfixturevalue("sales_source")
     event = etl_event()
     table = event["parameters"]["table"] if event else "journey_sales"
@@ -273,7 +248,7 @@ def bi(host, client, tool, sql):
 
 @pytest.fixture
 def bi_journey(host, request):
-    require(host, request.node.name, PG_HOST, "vixtract-jupyterhub")
+    require(host, PG_HOST, "vixtract-jupyterhub")
     made = request.getfixturevalue("analysts_table")
     assert made, "the analyst's table was not made"
     return made, request.getfixturevalue("bi_client")
@@ -311,11 +286,9 @@ def test_bi_reader_is_refused_a_write(host, bi_journey, tool, write):
 def test_cronicle_runs_the_analysts_notebook_and_new_rows_land(host, request):
     """The event declared in the inventory runs her notebook as her (as its schedule would): the source is fetched
     again, new rows land next to the ones her own run loaded, and the executed copy is kept beside the notebook."""
-    require(host, request.node.name, PG_HOST, "vixtract-jupyterhub", "vixtract-cronicle")
+    require(host, PG_HOST, "vixtract-jupyterhub", "vixtract-cronicle")
     event = etl_event()
-    if event is None:
-        skip(request.node.name, f"the scenario declares no Cronicle event '{ETL_EVENT}'")
-    from test_cronicle import run_and_wait  # Cronicle's API helpers (importing them needs no archive)
+    assert event is not None, f"the scenario declares the Cronicle event '{ETL_EVENT}'"
 
     made = request.getfixturevalue("analysts_table")
     assert made, "the analyst's table was not made"

@@ -5,8 +5,8 @@ generated into the scenario's credentials directory."""
 import json
 import shlex
 
-from conftest import changed_count, credential, stack_vars
-from jupyterhub_helpers import HUB, can_log_in, hub, papermill, put_file, server_env, session
+from vixtest.hub import HUB, can_log_in, hub, papermill, put_file, server_env, session
+from vixtest.stack import changed_count, credential, stack_vars
 
 ANNA = "anna.k"
 

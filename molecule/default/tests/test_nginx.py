@@ -1,18 +1,16 @@
 """nginx: one front door. The landing page, HTTPS as vixtract_tls_mode says, /jupyter and /cronicle through the proxy.
 
-Tests that need JupyterHub or Cronicle run when their containers exist on the server and are skipped, loudly
-('SKIPPED: <name>: <why>'), when they do not.
+The scenario runs every component on its server: a test that finds JupyterHub or Cronicle missing fails.
 """
 import json
 import re
 import shlex
 import subprocess
 import textwrap
-from pathlib import Path
 
 import pytest
 
-from conftest import changed_count, credential, run_playbook, stack_vars
+from vixtest.stack import changed_count, credential, require_running, run_playbook, stack_credentials, stack_vars
 
 CONTAINER = "vixtract-nginx"
 NGINX_ONLY = "molecule/resources/nginx.yml"
@@ -47,19 +45,8 @@ def https_options(host):
     return []
 
 
-def stack_credentials():
-    return Path(stack_vars()["vixtract_credentials_dir"])
-
-
 def status(result):
     return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
-
-
-def skip_unless_container(host, name, test):
-    if host.run(f"docker inspect -f '{{{{.State.Running}}}}' {name}").stdout.strip() != "true":
-        reason = f"{name} is not running on this server (its role is not deployed here)"
-        print(f"SKIPPED: {test}: {reason}")
-        pytest.skip(f"SKIPPED: {test}: {reason}")
 
 
 def test_only_http_and_https_are_published(host):
@@ -100,6 +87,16 @@ def test_landing_page_answers_with_its_links(host):
         assert 'href="/vixtract-ca.crt"' in html
 
 
+def test_landing_page_says_postgresql_is_not_published_and_names_the_setting(host):
+    """Nothing listens on 5432 here (test_postgres checks that): the BI box must not offer an address."""
+    assert not stack_vars().get("postgres_publish"), "this scenario keeps PostgreSQL unpublished"
+    html = curl(host, "/", *https_options(host)).stdout
+    assert 'id="bi-not-published"' in html
+    assert "<code>postgres_publish</code>" in html and "<code>postgres_allowed_cidrs</code>" in html
+    assert "jdbc:postgresql://" not in html
+    assert ":5432</code>" not in html and "<code>5432</code>" not in html
+
+
 def test_landing_page_sends_security_headers(host):
     headers = curl(host, "/", "-o", "/dev/null", "-D", "-", *https_options(host)).stdout.lower()
     assert "x-content-type-options: nosniff" in headers
@@ -110,8 +107,7 @@ def test_landing_page_sends_security_headers(host):
 
 
 def test_selfsigned_site_verifies_with_the_generated_ca(host):
-    if tls_mode() != "selfsigned":
-        pytest.skip(f"SKIPPED: selfsigned CA: vixtract_tls_mode is {tls_mode()}")
+    assert tls_mode() == "selfsigned", "this scenario runs the self-signed mode"
     offered = curl(host, "/vixtract-ca.crt", "-k").stdout
     assert offered.strip() == (stack_credentials() / "tls/ca.crt").read_text().strip()
     verified = curl(host, "/", "-o", "/dev/null", "-w", "%{http_code}", *https_options(host))
@@ -122,8 +118,7 @@ def test_selfsigned_site_verifies_with_the_generated_ca(host):
 
 
 def test_http_redirects_to_https_with_301(host):
-    if tls_mode() == "none":
-        pytest.skip("SKIPPED: http -> https: vixtract_tls_mode is none")
+    assert tls_mode() != "none", "this scenario runs with HTTPS"
     r = curl(host, "/jupyter/hub/login?next=x", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
              scheme="http")
     assert r.stdout == f"301 https://{server_name(host)}/jupyter/hub/login?next=x"
@@ -136,8 +131,7 @@ def test_acme_challenge_path_stays_on_http(host):
 
 @pytest.mark.parametrize("version, accepted", [("-tls1_1", False), ("-tls1_2", True), ("-tls1_3", True)])
 def test_tls_versions(host, version, accepted):
-    if tls_mode() == "none":
-        pytest.skip("SKIPPED: TLS versions: vixtract_tls_mode is none")
+    assert tls_mode() != "none", "this scenario runs with HTTPS"
     # SECLEVEL=0 lets the client offer TLS 1.1 at all, so a refusal is the server's
     out = host.run(f"echo | openssl s_client -connect 127.0.0.1:443 -servername {server_name(host)} {version} "
                    f"-cipher 'DEFAULT:@SECLEVEL=0' 2>&1").stdout
@@ -148,19 +142,28 @@ def test_tls_versions(host, version, accepted):
 
 
 def test_http2_is_offered(host):
-    if tls_mode() == "none":
-        pytest.skip("SKIPPED: http2: vixtract_tls_mode is none")
+    assert tls_mode() != "none", "this scenario runs with HTTPS"
     r = curl(host, "/", "-o", "/dev/null", "-w", "%{http_version}", "--http2", *https_options(host))
     assert r.stdout == "2"
 
 
 def test_upstreams_that_are_missing_do_not_take_the_site_down(host):
-    """nginx resolves the upstreams at request time: a missing JupyterHub is a 502 for /jupyter/, not a dead site."""
-    if host.run("docker inspect vixtract-jupyterhub").rc == 0:
-        pytest.skip("SKIPPED: missing upstream: vixtract-jupyterhub exists on this server")
+    """nginx resolves the upstreams at request time: a JupyterHub that is gone is a 502 for /jupyter/, not a dead
+    site; once it is back, /jupyter/ answers again without touching nginx."""
+    require_running(host, "vixtract-jupyterhub")
+    host.check_output("docker stop vixtract-jupyterhub")
+    try:
+        r = curl(host, "/jupyter/hub/login", "-o", "/dev/null", "-w", "%{http_code}", *https_options(host))
+        assert r.stdout == "502"
+        assert status(curl(host, "/", "-o", "/dev/null", "-w", "%{http_code}", *https_options(host))) == "200"
+    finally:
+        host.check_output("docker start vixtract-jupyterhub")
+    for _ in range(60):
+        if host.run("docker inspect -f '{{.State.Health.Status}}' vixtract-jupyterhub").stdout.strip() == "healthy":
+            break
+        host.run("sleep 2")
     r = curl(host, "/jupyter/hub/login", "-o", "/dev/null", "-w", "%{http_code}", *https_options(host))
-    assert r.stdout == "502"
-    assert status(curl(host, "/", "-o", "/dev/null", "-w", "%{http_code}", *https_options(host))) == "200"
+    assert r.stdout == "200"
 
 
 def test_a_snippet_nginx_rejects_stops_the_run_and_the_site_keeps_answering(host):
@@ -197,8 +200,7 @@ def make_test_pki(tmp, name):
 
 
 def test_provided_certificate_with_chain_and_passphrase(host, tmp_path):
-    if tls_mode() == "none":
-        pytest.skip("SKIPPED: provided certificate: the scenario runs without TLS")
+    assert tls_mode() != "none", "this scenario runs with HTTPS"
     name = server_name(host)
     make_test_pki(tmp_path, name)
     provided = {"vixtract_tls_mode": "provided", "vixtract_tls_certificate": str(tmp_path / "server.crt"),
@@ -227,7 +229,7 @@ def test_provided_certificate_with_chain_and_passphrase(host, tmp_path):
 # --- through the proxy to JupyterHub and Cronicle (run when those containers are deployed) ---
 
 def test_jupyterhub_login_page_through_nginx(host):
-    skip_unless_container(host, "vixtract-jupyterhub", "jupyterhub login through nginx")
+    require_running(host, "vixtract-jupyterhub")
     r = curl(host, "/jupyter/hub/login", "-o", "/dev/null", "-w", "%{http_code}", *https_options(host))
     assert r.stdout == "200", r.stderr
 
@@ -315,10 +317,9 @@ asyncio.run(main())
 
 
 def test_kernel_websocket_through_nginx_executes_code(host):
-    skip_unless_container(host, "vixtract-jupyterhub", "kernel websocket through nginx")
+    require_running(host, "vixtract-jupyterhub")
     users = [u for u in stack_vars().get("vixtract_users", []) if u.get("state", "present") == "present"]
-    if not users:
-        pytest.skip("SKIPPED: kernel websocket through nginx: the scenario has no vixtract_users")
+    assert users, "the scenario has vixtract_users"
     user = users[0]["name"]
     password = users[0].get("password") or credential(f"users/{user}")
     scheme = "http" if tls_mode() == "none" else "https"
@@ -332,7 +333,7 @@ def test_kernel_websocket_through_nginx_executes_code(host):
 
 
 def test_cronicle_ui_and_assets_through_nginx(host):
-    skip_unless_container(host, "vixtract-cronicle", "cronicle UI through nginx")
+    require_running(host, "vixtract-cronicle")
     opts = https_options(host)
     page = curl(host, "/cronicle/", "-w", "\n%{http_code}", *opts)
     assert status(page) == "200", page.stderr

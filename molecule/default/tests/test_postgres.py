@@ -7,32 +7,17 @@ change: each such run also undoes the change of the test before, so the inventor
 after the last test of this module (and that restores the superuser password, the port and the settings).
 """
 import json
+import os
 import subprocess
 import uuid
 
 import pytest
-from conftest import changed_count, credential, stack_vars
+from vixtest.pg import CONTAINER, psql, superuser
+from vixtest.stack import changed_count, credential, outer_docker, stack_vars
 
-CONTAINER = "vixtract-postgres"
-CLIENT_IMAGE = "vixtract-test/psql:trixie"
+# made by molecule/resources/images.sh (psql among its tools)
+CLIENT_IMAGE = os.environ.get("VIXTRACT_TEST_CLIENT_IMAGE", "vixtract-test/client:trixie")
 TAGS = ["postgres"]
-
-
-def image(host):
-    """The image the PostgreSQL container runs (tagged by a digest of its build inputs)."""
-    return host.check_output(f"docker inspect -f '{{{{.Config.Image}}}}' {CONTAINER}")
-
-
-def psql(host, user, password, sql, db="etl"):
-    """psql on the stack network, as an app container connects (host vixtract-postgres)."""
-    cmd = (f"docker run --rm --network vixtract --entrypoint psql -e PGPASSWORD={password} {image(host)} "
-           f"-h {CONTAINER} -U {user} -d {db} -v ON_ERROR_STOP=1 -Atc {json.dumps(sql)}")
-    return host.run(cmd)
-
-
-def superuser(host, sql, db="etl"):
-    """psql through the local socket as the postgres OS user (no password: how the role gets in)."""
-    return host.run(f"docker exec {CONTAINER} psql -d {db} -v ON_ERROR_STOP=1 -Atc {json.dumps(sql)}")
 
 
 def inspect(host):
@@ -141,21 +126,11 @@ def test_settings_reload_or_restart_only_as_needed(host, converge):
     assert inspect(host)["State"]["Health"]["Status"] == "healthy"
 
 
-def outer_docker(*args, check=True):
-    """The engine that runs the scenario's server: its containers are clients outside the server."""
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=600)
-
-
 @pytest.fixture
 def outside_clients():
     """Two psql containers beside the server (on the engine that runs it), each with its own address.
     Containers inside the server cannot play this part: Docker's port proxy would relay their connections
     from the stack network's gateway, hiding their addresses."""
-    if outer_docker("image", "inspect", CLIENT_IMAGE, check=False).returncode != 0:
-        subprocess.run(["docker", "build", "-q", "-t", CLIENT_IMAGE, "-"], check=True, text=True, timeout=600,
-                       capture_output=True,
-                       input="FROM debian:trixie-slim\nRUN apt-get update && apt-get install -y "
-                             "--no-install-recommends postgresql-client && rm -rf /var/lib/apt/lists/*\n")
     names = []
     try:
         for role in ("in", "out"):

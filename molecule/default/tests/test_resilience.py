@@ -1,18 +1,18 @@
 """A reboot of the server (a restart of its container): every component comes back by itself, healthy,
-Cronicle as master with its events, and the data is still there. Runs last: it disturbs every container."""
+Cronicle as master with its events, and the data is still there. This module runs last (conftest.py orders it
+so): it disturbs every container."""
 import json
-import subprocess
 import time
-from pathlib import Path
+from datetime import datetime
 
 import pytest
 
-from conftest import stack_vars
+from vixtest.cronicle import first_master
+from vixtest.stack import outer_docker, server_container, stack_vars
 
 VARS = stack_vars()
-COMPONENTS = ["vixtract-postgres", "vixtract-jupyterhub", "vixtract-nginx"]
-if Path(VARS.get("cronicle_archive_src") or "/nonexistent").is_file():
-    COMPONENTS.append("vixtract-cronicle")
+COMPONENTS = ["vixtract-postgres", "vixtract-jupyterhub", "vixtract-cronicle", "vixtract-nginx"]
+EVENTS = {e["title"] for e in VARS.get("cronicle_events", [])}
 
 
 def states(host):
@@ -32,23 +32,31 @@ def wait_healthy(host, seconds):
     pytest.fail(f"not every component was healthy within {seconds} s: {last}")
 
 
-def test_every_component_comes_back_healthy_after_the_server_restarts(host):
+@pytest.fixture(scope="module")
+def rebooted(host):
+    """Writes a row, restarts the server, and watches Cronicle from the moment the server started again."""
     marker = f"resilience-{int(time.time())}"
     host.check_output("docker exec vixtract-postgres psql -d etl -v ON_ERROR_STOP=1 -c "
                       f"\"CREATE TABLE IF NOT EXISTS reboot_probe (v text); INSERT INTO reboot_probe VALUES ('{marker}')\"")
-    server = host.backend.host  # the scenario's server container
-    subprocess.run(["docker", "restart", server], check=True, capture_output=True, timeout=180)
+    server = server_container(host)
+    outer_docker("restart", server, timeout=180)
+    stamp = outer_docker("inspect", "-f", "{{.State.StartedAt}}", server).stdout.strip()
+    started = datetime.fromisoformat(stamp[:26].rstrip("Z") + "+00:00").timestamp()
+    master_at, titles = first_master(host, 240)
+    return {"marker": marker, "master_after": master_at - started, "titles": titles}
+
+
+def test_every_component_comes_back_healthy_after_the_server_restarts(host, rebooted):
     wait_healthy(host, 240)
-    kept = host.check_output(f"docker exec vixtract-postgres psql -d etl -Atc \"SELECT count(*) FROM reboot_probe WHERE v = '{marker}'\"")
+    kept = host.check_output("docker exec vixtract-postgres psql -d etl -Atc "
+                             f"\"SELECT count(*) FROM reboot_probe WHERE v = '{rebooted['marker']}'\"")
     assert kept == "1", "data written before the reboot is there after it"
     host.check_output("docker exec vixtract-postgres psql -d etl -c 'DROP TABLE reboot_probe'")
 
 
-def test_cronicle_is_master_with_its_events_after_the_restart(host):
-    if "vixtract-cronicle" not in COMPONENTS:
-        pytest.skip("SKIPPED: test_cronicle_is_master_with_its_events_after_the_restart: no Cronicle archive")
-    from test_cronicle import EVENTS, wait_for_master
-    assert {e["title"] for e in EVENTS} <= wait_for_master(host, 60)
+def test_cronicle_is_master_with_its_events_within_60_s_of_the_server_start(rebooted):
+    assert rebooted["master_after"] <= 60, f"master {rebooted['master_after']:.0f} s after the server started"
+    assert EVENTS and EVENTS <= rebooted["titles"]
 
 
 def restart_counts(host):
@@ -56,7 +64,8 @@ def restart_counts(host):
             for name in COMPONENTS}
 
 
-def test_each_component_container_comes_back_after_it_crashes(host):
+def test_each_component_container_comes_back_after_it_crashes(host, rebooted):
+    wait_healthy(host, 240)
     before = restart_counts(host)
     for name in COMPONENTS:
         # a crash, not a `docker stop`: the main process dies by SIGKILL from the server

@@ -2,7 +2,7 @@
 renewal on the host."""
 import shlex
 
-from default_conftest import changed_count, run_playbook, stack_vars
+from vixtest.stack import changed_count, run_playbook, stack_vars
 
 NGINX_ONLY = "molecule/resources/nginx.yml"
 CERT = "/opt/vixtract/nginx/tls/server.crt"

@@ -1,13 +1,28 @@
 """LDAP beside local accounts, against the scenario's OpenLDAP server (molecule/resources/slapd):
 alice and carl are in cn=analysts (allowed), bob only in cn=sales. StartTLS, verified with vixtract_ldap_ca_file."""
-from default_conftest import credential
-from jupyterhub_helpers import can_log_in, hub, papermill, put_file, session
+from vixtest.stack import credential
+from vixtest.hub import can_log_in, hub, papermill, put_file, session
 
 
 def test_jupyterhub_talks_starttls_to_the_directory(host):
     config = hub(host, "cat /etc/jupyterhub/jupyterhub_config.py").stdout
     assert 'tls_strategy = "before_bind"' in config
     assert '"validate": 2' in config and "ldap-ca.pem" in config
+
+
+def test_the_directory_refuses_binds_without_tls(host):
+    """The fixture requires TLS for every operation (olcSecurity: tls=1): the same bind in plain text is refused,
+    with StartTLS it works. So the logins below, which succeed, went over TLS."""
+    bind = ("python -c \"import ldap3, sys; s = ldap3.Server('vixtract-ldap', 389); "
+            "c = ldap3.Connection(s, 'uid=alice,ou=people,dc=vixtract,dc=test', 'alice-Pa55'); c.open(); "
+            "tls = sys.argv[1] == 'tls'; "
+            "tls and c.start_tls(); print(c.bind(), c.result.get('description'))\"")
+    plain = hub(host, bind + " plain").stdout.split()
+    assert plain == ["False", "confidentialityRequired"], plain
+    secured = hub(host, bind.replace("ldap3.Server('vixtract-ldap', 389)",
+                                     "ldap3.Server('vixtract-ldap', 389, tls=ldap3.Tls(ca_certs_file="
+                                     "'/etc/jupyterhub/ldap-ca.pem', validate=2))") + " tls").stdout.split()
+    assert secured[0] == "True", secured
 
 
 def test_allowed_group_member_logs_in_and_gets_account_and_home(host):

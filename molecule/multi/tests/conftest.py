@@ -1,6 +1,2 @@
-"""The multi scenario reuses the default scenario's test helpers, loaded the way ldap_https loads them."""
-import runpy
-from pathlib import Path
-
-_shared = runpy.run_path(str(Path(__file__).resolve().parents[2] / "ldap_https" / "tests" / "conftest.py"))
-globals().update({name: value for name, value in _shared.items() if not name.startswith("__")})
+"""Helpers come from molecule/resources/testlib (vixtest, on the verifier's PYTHONPATH)."""
+from vixtest.stack import converge  # noqa: F401  (the fixture tests use to re-apply site.yml)

@@ -1,6 +1,7 @@
 """Two servers: PostgreSQL alone on the db server, the applications on the app server, and the database
 reachable from the app server only (the addresses are fixed in molecule.yml)."""
 import os
+import re
 import shlex
 import subprocess
 import uuid
@@ -8,8 +9,8 @@ import uuid
 import pytest
 import testinfra
 
-from default_conftest import credential, stack_vars
-from jupyterhub_helpers import papermill
+from vixtest.stack import credential, stack_vars
+from vixtest.hub import papermill
 
 DB, APP = "vixtract-multi-db", "vixtract-multi-app"
 DB_ADDRESS, NETWORK = "172.31.250.10", "vixtract-multi"
@@ -67,10 +68,10 @@ def refused_by_pg_hba(message, address):
 def test_only_the_app_server_may_connect(host, db):
     """A third machine on the same network reaches the port but pg_hba turns it away; the app server's
     address gets in over TLS only."""
-    password = credential("postgres/superuser")
+    password = credential("postgres/bi_reader")
     probe = ("import psycopg, sys\n"
              "try:\n"
-             f"    psycopg.connect(host='{DB_ADDRESS}', dbname='{DATABASE}', user='postgres',\n"
+             f"    psycopg.connect(host='{DB_ADDRESS}', dbname='{DATABASE}', user='bi_reader',\n"
              "                    password=sys.stdin.readline().strip(), sslmode=sys.argv[1], connect_timeout=10)\n"
              "    print('connected')\n"
              "except psycopg.OperationalError as e:\n"
@@ -86,9 +87,32 @@ def test_only_the_app_server_may_connect(host, db):
     outsider = subprocess.run(
         ["docker", "run", "--rm", "-i", "--network", NETWORK, "--ip", "172.31.250.99", "--entrypoint", "sh",
          CLIENT_IMAGE, "-c",
-         f"read pw; PGPASSWORD=$pw PGCONNECT_TIMEOUT=10 psql 'host={DB_ADDRESS} dbname={DATABASE} user=postgres "
+         f"read pw; PGPASSWORD=$pw PGCONNECT_TIMEOUT=10 psql 'host={DB_ADDRESS} dbname={DATABASE} user=bi_reader "
          "sslmode=require' -c 'SELECT 1' 2>&1"], input=password + "\n", capture_output=True, text=True, timeout=300)
     assert refused_by_pg_hba(outsider.stdout, "172.31.250.99"), outsider.stdout + outsider.stderr
+
+
+def test_the_landing_page_gives_bi_tools_the_published_address_port_and_ca_and_they_work(host):
+    """What the BI box says is what a client on an allowed address connects with: host, port, database, the
+    read-only user and the CA, with the server's certificate verified (sslmode=verify-ca)."""
+    html = host.check_output("curl -sk https://127.0.0.1/")
+    shown = dict(re.findall(r'<th scope="row">([^<]+)</th><td><code>([^<]*)</code></td>', html))
+    assert shown["Host"] == DB_ADDRESS and shown["Port"] == "5432", shown
+    assert shown["Database"] == DATABASE and shown["User (read-only)"] == "bi_reader", shown
+    assert f"jdbc:postgresql://{DB_ADDRESS}:5432/{DATABASE}?sslmode=verify-ca" in shown["JDBC URL"], shown
+    ca = host.check_output("curl -sk https://127.0.0.1/vixtract-postgres-ca.crt")
+    assert ca.startswith("-----BEGIN CERTIFICATE-----"), ca[:100]
+    probe = ("import psycopg, sys\n"
+             "open('/tmp/bi-ca.crt', 'w').write(sys.stdin.read())\n"
+             f"c = psycopg.connect(host={shown['Host']!r}, port={shown['Port']!r}, dbname={shown['Database']!r},\n"
+             f"    user={shown['User (read-only)']!r}, password=sys.argv[1], sslmode='verify-ca',\n"
+             "    sslrootcert='/tmp/bi-ca.crt', connect_timeout=10)\n"
+             "print(c.execute('SELECT current_user').fetchone()[0], c.info.pgconn.ssl_in_use)\n")
+    answer = subprocess.run(
+        ["docker", "exec", "-i", APP, "docker", "exec", "-i", "vixtract-jupyterhub",
+         "/opt/vixtract/venv/bin/python", "-c", probe, credential("postgres/bi_reader")],
+        input=ca, capture_output=True, text=True, timeout=120)
+    assert answer.stdout.split() == ["bi_reader", "True"], answer.stdout + answer.stderr
 
 
 def test_landing_page_on_the_app_server(host):

@@ -5,7 +5,7 @@ import shlex
 from pathlib import Path
 
 HUB = "vixtract-jupyterhub"
-SESSION_SCRIPT = Path(__file__).with_name("hub_session.py")
+SESSION_SCRIPT = Path(__file__).with_name("hub_session.py")  # run inside the Hub container
 
 
 def hub(host, cmd, user=None, env=None, check=True):

@@ -1,9 +1,10 @@
-"""Shared helpers for the scenarios' testinfra tests (molecule/*/tests use them through this file).
+"""The scenario under test, as Molecule describes it to the verifier.
 
-- `converge(...)` re-applies site.yml to the scenario's servers with extra variables, the way an ops team
-  changes a setting, and returns (rc, output).
-- `credential(path)` reads a generated secret from the scenario's credentials directory.
-- `stack_vars()` is the scenario's inventory as Molecule wrote it, so tests follow the inventory.
+- `stack_vars()` is the scenario's inventory (group_vars/all as Molecule wrote it), so tests follow it.
+- `credential(path)` reads a secret generated into the scenario's credentials directory.
+- `run_playbook(...)` re-applies site.yml to the scenario's servers with extra variables, the way an ops team
+  changes a setting; the `converge` fixture hands it to tests. Returns (rc, output).
+- `outer_docker(...)` talks to the engine that runs the scenario's servers.
 """
 import json
 import os
@@ -13,9 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[4]))
 EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
 INVENTORY = Path(os.environ.get("MOLECULE_INVENTORY_FILE", EPHEMERAL / "inventory/ansible_inventory.yml"))
+ARTIFACTS = PROJECT / "artifacts"
 
 
 def stack_vars():
@@ -24,10 +26,13 @@ def stack_vars():
     return yaml.safe_load(path.read_text()) if path.exists() else {}
 
 
+def stack_credentials():
+    return Path(stack_vars().get("vixtract_credentials_dir", EPHEMERAL / "credentials"))
+
+
 def credential(relpath):
     """A secret generated into vixtract_credentials_dir, e.g. credential('users/anna.k')."""
-    base = Path(stack_vars().get("vixtract_credentials_dir", EPHEMERAL / "credentials"))
-    return (base / relpath).read_text().split()[0]
+    return (stack_credentials() / relpath).read_text().split()[0]
 
 
 def run_playbook(extra_vars=None, tags=None, limit=None, playbook="playbooks/site.yml", check=False):
@@ -59,3 +64,27 @@ def changed_count(output):
 @pytest.fixture(scope="module")
 def converge():
     return run_playbook
+
+
+def outer_docker(*args, check=True, timeout=300, env=None):
+    """The engine that runs the scenario's servers (the machine running the tests talks to it)."""
+    proc = subprocess.run(["docker", *args], check=False, capture_output=True, text=True, timeout=timeout, env=env)
+    if check:
+        assert proc.returncode == 0, f"docker {' '.join(args[:3])}: {proc.stderr}"
+    return proc
+
+
+def server_container(host):
+    """The server's container on the outer engine: Molecule names it after the inventory host."""
+    return host.backend.get_hostname()
+
+
+def running(host, name):
+    """Whether container NAME runs on the server."""
+    return host.run(f"docker inspect -f '{{{{.State.Running}}}}' {name}").stdout.strip() == "true"
+
+
+def require_running(host, *names):
+    """The scenario deploys these components on this server: a missing one is a failure, never a skip."""
+    missing = [name for name in names if not running(host, name)]
+    assert not missing, f"not running on this server: {', '.join(missing)}"
