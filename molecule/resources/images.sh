@@ -4,12 +4,19 @@
 #   vixtract-test/server:bookworm   Debian 12 + systemd + python3: the "server" each scenario boots
 #   /var/cache/vixtract/images/debian-trixie-slim.tar   a `docker save` of debian:trixie-slim, handed to the
 #                                   product through vixtract_base_image_source=archive
+#   vixtract-test/bare:bookworm     Debian 12 with python3 and git only: the fresh machine of the quickstart scenario
 #   vixtract-test/client:trixie     debian:trixie-slim + chromium, chromedriver, a JRE with the PostgreSQL JDBC
 #                                   driver and psql: the user-journey tests' browser and BI client
 # Each image is made only when it is missing, so a second run costs a few `docker image inspect`s.
 set -euo pipefail
 
-MIRROR=${VIXTRACT_TEST_MIRROR:-http://deb.debian.org/debian}
+# The Debian mirror this machine's apt uses (a company mirror or proxy where there is one), unless given
+host_mirror() {
+  apt-get indextargets --no-release-info --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 2>/dev/null \
+    | awk '$3 == "main" && $2 !~ /-/ && !m { m = $1; sub("/$", "", m) } END { print m }'
+}
+MIRROR=${VIXTRACT_TEST_MIRROR:-$(host_mirror)}
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
 CACHE=${VIXTRACT_TEST_CACHE:-/var/cache/vixtract}
 SERVER_IMAGE=${VIXTRACT_TEST_SERVER_IMAGE:-vixtract-test/server:bookworm}
 BASE_IMAGE=${VIXTRACT_TEST_BASE_IMAGE:-debian:trixie-slim}
@@ -35,11 +42,38 @@ rootfs_image() {
   rm -rf "$dir" "$dir.log"
 }
 
+# made_from IMAGE FILE: whether IMAGE was built from this version of FILE (its sha256 is the image's label)
+made_from() {
+  [ "$(docker image inspect -f '{{ index .Config.Labels "vixtract.test.source" }}' "$1" 2>/dev/null)" = \
+    "$(sha256sum <"$2" | cut -c1-16)" ]
+}
+
 rootfs_image bookworm vixtract-test/debian:bookworm
-if ! have_image "$SERVER_IMAGE"; then
+if ! made_from "$SERVER_IMAGE" "$here/server.Dockerfile"; then
   log "building $SERVER_IMAGE"
-  docker build -q -t "$SERVER_IMAGE" -f "$here/server.Dockerfile" "$here" >/dev/null
+  docker build -q -t "$SERVER_IMAGE" --label "vixtract.test.source=$(sha256sum <"$here/server.Dockerfile" | cut -c1-16)" \
+    -f "$here/server.Dockerfile" "$here" >/dev/null
 fi
+
+# The bare machine of the quickstart scenario (no systemd, no Docker), trusting what this machine trusts
+BARE_IMAGE=${VIXTRACT_TEST_BARE_IMAGE:-vixtract-test/bare:bookworm}
+if ! made_from "$BARE_IMAGE" "$here/bare.Dockerfile"; then
+  log "building $BARE_IMAGE"
+  ctx=$(mktemp -d)
+  cp "$here/bare.Dockerfile" "$ctx/Dockerfile" && cp /etc/ssl/certs/ca-certificates.crt "$ctx/host-ca-bundle.crt"
+  docker build -q -t "$BARE_IMAGE" --label "vixtract.test.source=$(sha256sum <"$here/bare.Dockerfile" | cut -c1-16)" \
+    "$ctx" >/dev/null
+  rm -rf "$ctx"
+fi
+
+# The key Ansible logs in with as `deploy` where a scenario connects over SSH (multi): made here once, never
+# committed; servers mount the public half as /etc/ssh/authorized/deploy.
+SSH_DIR=${VIXTRACT_TEST_SSH_DIR:-$CACHE/ssh}
+if [ ! -s "$SSH_DIR/id_ed25519" ]; then
+  mkdir -p "$SSH_DIR/authorized" && chmod 0700 "$SSH_DIR"
+  ssh-keygen -q -t ed25519 -N '' -C vixtract-test-deploy -f "$SSH_DIR/id_ed25519"
+fi
+cp "$SSH_DIR/id_ed25519.pub" "$SSH_DIR/authorized/deploy" && chmod 0755 "$SSH_DIR/authorized" && chmod 0644 "$SSH_DIR/authorized/deploy"
 
 if [ ! -s "$BASE_ARCHIVE" ]; then
   rootfs_image trixie "$BASE_IMAGE"
@@ -56,3 +90,6 @@ if ! have_image "$CLIENT_IMAGE"; then
     >/dev/null
 fi
 log "ready: $SERVER_IMAGE, $BASE_ARCHIVE, $CLIENT_IMAGE"
+
+# The Cronicle release archives every scenario deploys (fails when none can be had)
+"$here/cronicle-archives.sh"
