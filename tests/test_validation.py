@@ -16,10 +16,10 @@ BAD_INPUTS = {
         "vixtract_extra_ca_certificates: '/nonexistent/proxy-ca.pem' is not a PEM certificate file"),
     "user name with a space and capitals": (
         {"vixtract_users": [{"name": "Bad Name"}]},
-        "vixtract_users: the name 'Bad Name' is not allowed. Use 2-32 characters"),
+        "vixtract_users: the user 'Bad Name' is not a valid login name. Use 2-32 characters"),
     "two users with the same name": (
         {"vixtract_users": [{"name": "anna.k"}, {"name": "bi"}, {"name": "anna.k", "admin": True}]},
-        "vixtract_users lists anna.k more than once. Fix: keep one entry per person"),
+        "vixtract_users lists 'anna.k' more than once. Fix: keep one entry per person"),
     "user state that is not present or absent": (
         {"vixtract_users": [{"name": "bi", "state": "gone"}]},
         "value of state must be one of: present, absent, got: gone"),
@@ -31,7 +31,7 @@ BAD_INPUTS = {
         "vixtract_image_cache_dir must be an absolute directory path on the controller"),
     "proxy that is not a URL": (
         {"vixtract_https_proxy": "proxy.example.com:3128"},
-        "vixtract_https_proxy 'proxy.example.com:3128' must be empty or a URL"),
+        'vixtract_https_proxy "proxy.example.com:3128" must be empty or a URL'),
     "address pool that is not a CIDR": (
         {"docker_host_default_address_pools": [{"base": "172.30.0.0", "size": 24}]},
         "docker_host_default_address_pools: base '172.30.0.0' with size 24 is not usable"),

@@ -20,7 +20,7 @@ BAD_INPUTS = {
         "postgres_settings: 'work mem' is not a setting name"),
     "role that takes the stack's own name": (
         {"postgres_roles": [{"name": "postgres"}]},
-        "postgres_roles: the name 'postgres' is not allowed"),
+        'postgres_roles: the name "postgres" is not allowed'),
     "data directory that is relative": (
         {"postgres_data_dir": "pgdata"},
         "postgres_data_dir 'pgdata' must be an absolute path"),
