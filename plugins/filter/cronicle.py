@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import posixpath
-import shlex
 
 from ansible.errors import AnsibleFilterError
 
@@ -134,28 +133,35 @@ def _emails(value):
     return ", ".join(value) if isinstance(value, list) else str(value)
 
 
-def cronicle_event(event, marker, timezone="UTC", runner="/usr/local/bin/vixtract-run-notebook"):
-    """One item of cronicle_events as the fields of a Cronicle event (Shell Script plugin) that runs
-    the notebook as its owner through the image's runner script."""
+# A Cronicle category ID per stack user ([a-z0-9_] only, as Cronicle keeps them): 'vxu_' and the name with '_' as
+# '__', '.' as '_d' and '-' as '_h', so every name has its own ID and the ID gives the name back. A non-admin
+# Cronicle user may run the events of their own category only; vixtract-run-notebook runs an event's notebook as
+# the owner its category names.
+CATEGORY_ESCAPES = {"_": "__", ".": "_d", "-": "_h"}
+
+
+def cronicle_category(name):
+    if not isinstance(name, str) or not name or not all(
+            c.isascii() and (c.isdigit() or c.islower() or c in CATEGORY_ESCAPES) for c in name):
+        raise AnsibleFilterError(f"cronicle_category: {name!r} is not a stack user name")
+    return "vxu_" + "".join(CATEGORY_ESCAPES.get(c, c) for c in name)
+
+
+def cronicle_event(event, marker, timezone="UTC", plugin="vixtract_notebook"):
+    """One item of cronicle_events as the fields of a Cronicle event: the stack's notebook plugin, filed in its
+    owner's category (which makes it run as them), with the notebook, the output and the parameters as the
+    plugin's parameters."""
     notebook = event["notebook"]
     stem = posixpath.splitext(posixpath.basename(notebook))[0]
     output = event.get("output") or posixpath.join(posixpath.dirname(notebook), "runs", stem + "-%Y%m%d-%H%M%S.ipynb")
-    args = [runner, event["user"], notebook, output]
-    if event.get("parameters"):
-        args += ["-y", json.dumps(event["parameters"], sort_keys=True)]
-    script = "\n".join([
-        "#!/bin/bash",
-        "# " + marker,
-        "exec " + " ".join(shlex.quote(str(a)) for a in args),
-        ""])
     notify = event.get("notify") or {}
     if not isinstance(notify, dict):
         notify = {"fail": notify}
     return {
         "title": event["title"],
         "enabled": 1 if event.get("enabled", True) else 0,
-        "category": event.get("category") or "general",
-        "plugin": "shellplug",
+        "category": cronicle_category(event["user"]),
+        "plugin": plugin,
         "target": "maingrp",
         "timing": cronicle_timing(event["schedule"]),
         "timezone": event.get("timezone") or timezone,
@@ -166,7 +172,8 @@ def cronicle_event(event, marker, timezone="UTC", runner="/usr/local/bin/vixtrac
         "notify_fail": _emails(notify.get("fail")),
         "max_children": 1,
         "catch_up": 0,
-        "params": {"script": script, "annotate": 0, "json": 0},
+        "params": {"notebook": notebook, "output": output,
+                   "parameters": json.dumps(event.get("parameters") or {}, sort_keys=True)},
         "notes": marker,
     }
 
@@ -174,4 +181,4 @@ def cronicle_event(event, marker, timezone="UTC", runner="/usr/local/bin/vixtrac
 class FilterModule:
     def filters(self):
         return {"cronicle_timing": cronicle_timing, "cronicle_schedule_error": cronicle_schedule_error,
-                "cronicle_event": cronicle_event}
+                "cronicle_event": cronicle_event, "cronicle_category": cronicle_category}

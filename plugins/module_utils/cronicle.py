@@ -69,3 +69,59 @@ class CronicleClient:
 
     def logout(self, session_id):
         self.call("/api/user/logout", {}, check=False, session=session_id)
+
+
+def ensure_user(client, check_mode, username, password=None, privileges=None, full_name=None, state="present"):
+    """Make one Cronicle account match: created, updated (privileges given are set, others left alone; activated;
+    password changed when it no longer logs in) or deleted. Returns what was done (created, deleted, privileges,
+    activated, password)."""
+    actions = []
+    found = client.call("/api/user/admin_get_user", {"username": username}, check=False)
+    user = found.get("user") if found.get("code") == 0 else None
+    if state == "absent":
+        if user:
+            actions.append("deleted")
+            if not check_mode:
+                client.call("/api/user/admin_delete", {"username": username})
+        return actions
+    if not user:
+        actions.append("created")
+        if not check_mode:
+            client.call("/api/user/admin_create", {
+                "username": username, "password": password, "full_name": full_name or username,
+                "email": username + "@localhost", "privileges": privileges or {}})
+        return actions
+    updates = {}
+    current = user.get("privileges") or {}
+    wanted = {k: int(v) for k, v in (privileges or {}).items()}
+    if any(int(current.get(k, 0)) != v for k, v in wanted.items()):
+        updates["privileges"] = dict(current, **wanted)
+        actions.append("privileges")
+    if full_name and user.get("full_name") != full_name:
+        updates["full_name"] = full_name
+        actions.append("full name")
+    if not user.get("active"):
+        updates["active"] = 1
+        actions.append("activated")
+    # The only way to compare a password with its bcrypt hash: log in with it
+    own = client.login(username, password)
+    if own:
+        client.logout(own)
+    else:
+        updates["new_password"] = password
+        actions.append("password")
+    if updates and not check_mode:
+        client.call("/api/user/admin_update", dict(updates, username=username))
+    return actions
+
+
+def all_users(client):
+    """Every Cronicle account (its record without the password hash)."""
+    users, offset = [], 0
+    while True:
+        page = client.call("/api/user/admin_get_users", {"offset": offset, "limit": 100})
+        rows = page.get("rows") or []
+        users += rows
+        offset += len(rows)
+        if not rows or offset >= int((page.get("list") or {}).get("length", offset)):
+            return users

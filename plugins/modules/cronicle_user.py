@@ -43,7 +43,7 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vixtract.stack.plugins.module_utils.cronicle import (CONNECTION_ARGUMENT_SPEC, CronicleError,
-                                                                    logged_in_client)
+                                                                    ensure_user, logged_in_client)
 
 
 def main():
@@ -63,39 +63,8 @@ def main():
     client = logged_in_client(module)
     actions = []
     try:
-        found = client.call("/api/user/admin_get_user", {"username": p["username"]}, check=False)
-        user = found.get("user") if found.get("code") == 0 else None
-        if p["state"] == "absent":
-            if user:
-                actions.append("deleted")
-                if not module.check_mode:
-                    client.call("/api/user/admin_delete", {"username": p["username"]})
-        elif not user:
-            actions.append("created")
-            if not module.check_mode:
-                client.call("/api/user/admin_create", {
-                    "username": p["username"], "password": p["password"],
-                    "full_name": p["full_name"] or p["username"], "email": p["username"] + "@localhost",
-                    "privileges": p["privileges"]})
-        else:
-            updates = {}
-            current = user.get("privileges") or {}
-            wanted = {k: int(v) for k, v in p["privileges"].items()}
-            if any(int(current.get(k, 0)) != v for k, v in wanted.items()):
-                updates["privileges"] = dict(current, **wanted)
-                actions.append("privileges")
-            if not user.get("active"):
-                updates["active"] = 1
-                actions.append("activated")
-            # The only way to compare a password with its bcrypt hash: log in with it
-            own = client.login(p["username"], p["password"])
-            if own:
-                client.logout(own)
-            else:
-                updates["new_password"] = p["password"]
-                actions.append("password")
-            if updates and not module.check_mode:
-                client.call("/api/user/admin_update", dict(updates, username=p["username"]))
+        actions = ensure_user(client, module.check_mode, p["username"], p["password"], p["privileges"],
+                              p["full_name"], p["state"])
     except CronicleError as e:
         module.fail_json(msg=str(e), actions=actions)
     finally:

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // vixtract.stack: writes conf/setup.json for Cronicle's one-time `storage-cli.js setup` from the release's
-// sample_conf/setup.json, with the secrets the role generated instead of admin/admin:
+// sample_conf/setup.json, without the release's Shell Script, HTTP Request and Test plugins (arbitrary commands:
+// the role adds the stack's one plugin, vixtract_notebook, through the API) and with the secrets the role
+// generated instead of admin/admin:
 //   SECRETS/admin_password       password of the 'admin' account
 //   SECRETS/automation_password  password of the 'vixtract' account the role uses for the user API
 //   SECRETS/api_key              the automation API key (global/api_keys)
@@ -21,7 +23,8 @@ const account = (username, full_name, password) => {
            privileges: { admin: 1 } };
 };
 
-const storage = setup.storage.filter((op) => !(op[0] === 'put' && op[1] === 'users/admin'));
+const storage = setup.storage.filter((op) => !(op[0] === 'put' && op[1] === 'users/admin')
+  && !(op[0] === 'listPush' && op[1] === 'global/plugins'));
 storage.unshift(['put', 'users/admin', account('admin', 'Administrator', secret('admin_password'))]);
 storage.unshift(['put', 'users/vixtract', account('vixtract', 'vixtract.stack automation', secret('automation_password'))]);
 const at = storage.findIndex((op) => op[0] === 'listPush' && op[1] === 'global/users');

@@ -1,0 +1,95 @@
+#!/usr/bin/python
+# Copyright: vixtract.stack maintainers
+# Apache License 2.0
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cronicle_users
+short_description: Make the Cronicle accounts of a declared list match it, and remove the ones no longer listed
+version_added: 1.1.0
+description:
+  - Each account of O(users) is created or updated as M(vixtract.stack.cronicle_user) does it (privileges given are
+    set, the account is activated, the password changed when it no longer logs in).
+  - The list is authoritative for the accounts it made: an account whose full name ends with O(marker) and that is
+    not in O(users) is deleted. Accounts made otherwise (in the UI, Cronicle's own C(admin)) are never touched.
+options:
+  url: {description: Base URL of Cronicle's API, type: str, required: true}
+  auth_username: {description: Administrator account the module logs in as, type: str, required: true}
+  auth_password: {description: Its password, type: str, required: true, no_log: true}
+  users:
+    description: The accounts, each with C(username), C(password) and C(privileges); their full name becomes
+      C(username) followed by O(marker).
+    type: list
+    elements: dict
+    required: true
+  marker: {description: End of the full name of the accounts this list manages, type: str, required: true}
+attributes:
+  check_mode: {support: full, description: Reports what it would change without changing it.}
+  diff_mode: {support: none, description: C(changes) names what changed, never a password.}
+author: vixtract.stack maintainers
+"""
+
+EXAMPLES = r"""
+- name: Cronicle accounts of the stack's users
+  vixtract.stack.cronicle_users:
+    url: http://127.0.0.1:3012
+    auth_username: vixtract
+    auth_password: "{{ automation_password }}"
+    marker: " (vixtract_users)"
+    users:
+      - {username: anna.k, password: "{{ anna_password }}", privileges: {admin: 1}}
+  no_log: true
+"""
+
+RETURN = r"""
+changes:
+  description: What was done, one entry per account (name and the changes, never a password).
+  type: list
+  elements: str
+  returned: always
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vixtract.stack.plugins.module_utils.cronicle import (CONNECTION_ARGUMENT_SPEC, CronicleError,
+                                                                    all_users, ensure_user, logged_in_client)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            CONNECTION_ARGUMENT_SPEC,
+            users=dict(type="list", elements="dict", required=True, options=dict(
+                username=dict(type="str", required=True),
+                password=dict(type="str", required=True, no_log=True),
+                privileges=dict(type="dict", default={}),
+            )),
+            marker=dict(type="str", required=True),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    client = logged_in_client(module)
+    changes = []
+    try:
+        listed = set()
+        for user in p["users"]:
+            listed.add(user["username"])
+            actions = ensure_user(client, module.check_mode, user["username"], user["password"],
+                                  user.get("privileges") or {}, user["username"] + p["marker"])
+            if actions:
+                changes.append(f"{user['username']}: {', '.join(actions)}")
+        for user in all_users(client):
+            if str(user.get("full_name", "")).endswith(p["marker"]) and user["username"] not in listed:
+                changes.append(f"{user['username']}: deleted (no longer listed)")
+                if not module.check_mode:
+                    client.call("/api/user/admin_delete", {"username": user["username"]})
+    except CronicleError as e:
+        module.fail_json(msg=str(e), changes=changes)
+    finally:
+        client.logout(client.session_id)
+    module.exit_json(changed=bool(changes), changes=changes)
+
+
+if __name__ == "__main__":
+    main()
