@@ -13,13 +13,20 @@ Layout of the volume:
 
 Homes are under /home (volume vixtract-jupyterhub-home). A removed user's home moves to
 /home/.archive/NAME-YYYYMMDDTHHMMSSZ: nothing is deleted.
+
+Everything here runs as root in a container whose homes belong to their users: files in a home are opened
+relative to the home's directory descriptor and never through a symbolic link, so a user cannot point root at
+another file (~/.pgpass swapped for a link). A stack account never takes a name, uid or gid of the image's own
+accounts (/etc/passwd, /etc/group), and uids start at UID_MIN.
 """
 import contextlib
 import fcntl
 import json
 import os
 import pwd
+import re
 import shutil
+import stat
 import subprocess
 import time
 
@@ -30,8 +37,11 @@ LIB_DIR = "/opt/vixtract/lib"
 LIB_GROUP = "vixtract-lib"
 LIB_GID = 1999
 UID_MIN = 2000
+JUPYTERHUB_DATA = "/srv/jupyterhub"
 SHELL = "/bin/bash"
 LOCAL_USERS_FILE = os.path.join(PREFIX, "vixtract-users.json")
+# The login rule of vixtract_users (the role's validation) and of every LDAP name that gets an account
+NAME = re.compile(r"[a-z][a-z0-9._-]{1,31}")
 CHECK_PAM_SERVICE = "vixtract-check"
 
 
@@ -71,8 +81,23 @@ def group_entry(name):
     return next((e for e in _entries("group") if e[0] == name), None)
 
 
+def image_names():
+    """Names of the image's own accounts and groups: never a stack account's, whatever NSS would answer."""
+    names = set()
+    for path in ("/etc/passwd", "/etc/group"):
+        with open(path) as f:
+            names |= {line.split(":", 1)[0] for line in f if line.strip()}
+    return names
+
+
+def is_stack_name(name):
+    """A name the stack may give an account: the login rule, and none of the image's accounts or groups."""
+    return bool(NAME.fullmatch(name or "")) and name not in image_names() and name != LIB_GROUP
+
+
 def ensure_layout():
-    """Files and links on the users volume, the shared library group and folder, the archive folder."""
+    """Files and links on the users volume, the shared library group and folder, the archive folder, and the
+    Hub's private data (its database and cookie secret: root's alone)."""
     etc = os.path.join(PREFIX, "etc")
     os.makedirs(etc, mode=0o755, exist_ok=True)
     for name, mode in (("passwd", 0o644), ("group", 0o644), ("shadow", 0o600), ("gshadow", 0o600)):
@@ -94,11 +119,18 @@ def ensure_layout():
         os.chown(LIB_DIR, 0, LIB_GID)
         os.chmod(LIB_DIR, 0o2775)
     os.makedirs(ARCHIVE, mode=0o700, exist_ok=True)
+    if os.path.isdir(JUPYTERHUB_DATA):
+        os.chmod(JUPYTERHUB_DATA, 0o700)
+        for entry in os.scandir(JUPYTERHUB_DATA):
+            if entry.name.startswith("jupyterhub") and entry.is_file(follow_symlinks=False):
+                os.chmod(entry.path, 0o600)
 
 
 def ensure_user(name):
     """System account NAME (own group, uid >= UID_MIN, home /home/NAME) and its home. True when created."""
     changed = False
+    if not is_stack_name(name):
+        raise RuntimeError(f"{name!r} is not a name a stack account may take")
     if passwd_entry(name) is None:
         _run("useradd", "--prefix", PREFIX, "-K", f"UID_MIN={UID_MIN}", "-K", f"GID_MIN={UID_MIN}",
              "-U", "-M", "-d", f"{HOME_ROOT}/{name}", "-s", SHELL, name)
@@ -134,7 +166,8 @@ def ensure_password(name, password):
 
 
 def ensure_lib_member(name, member):
-    """Admins are members of LIB_GROUP: they may install packages into the shared library folder."""
+    """Publishers (vixtract_users library: true) are members of LIB_GROUP: they may install packages into the
+    shared library folder, whose code runs as whoever imports it."""
     members = [m for m in (group_entry(LIB_GROUP) or ["", "", "", ""])[3].split(",") if m]
     if (name in members) == member:
         return False
@@ -145,27 +178,36 @@ def ensure_lib_member(name, member):
 
 
 def ensure_pgpass(name, line):
-    """~/.pgpass with LINE (0600, owned by the user); LINE None removes it."""
-    path = f"{HOME_ROOT}/{name}/.pgpass"
-    if line is None:
-        if os.path.exists(path):
-            os.remove(path)
-            return True
-        return False
+    """~/.pgpass with LINE (0600, owned by the user); LINE None removes it. The home is opened without following a
+    link, and .pgpass relative to it, never through a link: a link the user put there is replaced, not followed."""
     entry = passwd_entry(name)
-    uid, gid = int(entry[2]), int(entry[3])
-    content = line + "\n"
-    if os.path.exists(path):
-        st = os.lstat(path)
-        with open(path) as f:
-            if f.read() == content and st.st_uid == uid and (st.st_mode & 0o777) == 0o600:
+    home = os.open(f"{HOME_ROOT}/{name}", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        try:
+            st = os.stat(".pgpass", dir_fd=home, follow_symlinks=False)
+        except FileNotFoundError:
+            st = None
+        if line is None:
+            if st is None:
                 return False
-        os.remove(path)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(content)
-    os.chown(path, uid, gid)
-    return True
+            os.unlink(".pgpass", dir_fd=home)
+            return True
+        uid, gid = int(entry[2]), int(entry[3])
+        content = (line + "\n").encode()
+        if st is not None:
+            if stat.S_ISREG(st.st_mode) and st.st_uid == uid and (st.st_mode & 0o7777) == 0o600:
+                fd = os.open(".pgpass", os.O_RDONLY | os.O_NOFOLLOW, dir_fd=home)
+                with os.fdopen(fd, "rb") as f:
+                    if f.read(len(content) + 1) == content:
+                        return False
+            os.unlink(".pgpass", dir_fd=home)
+        fd = os.open(".pgpass", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=home)
+        with os.fdopen(fd, "wb") as f:
+            os.fchown(f.fileno(), uid, gid)
+            f.write(content)
+        return True
+    finally:
+        os.close(home)
 
 
 def remove_user(name):

@@ -5,24 +5,63 @@ Local accounts and LDAP side by side:
   its system account, and only there: an LDAP entry of the same name never logs it in;
 - any other name goes to LDAP (when enabled) through ldapauthenticator 2.x: bind, then `allowed_groups`;
 - an allowed LDAP user gets a system account and a home at first login, so their server runs as them and
-  Cronicle (same users volume) can run their scheduled notebooks as them.
+  Cronicle (same users volume) can run their scheduled notebooks as them;
+- an LDAP name that is one of the image's own accounts or groups (root, mail, backup, ...) or breaks the login
+  rule never logs in: its server would run as that account.
+
+Nobody is a JupyterHub admin: JupyterHub's admin role opens every user's server (code as them) and mints tokens
+for them. The stack's admins (vixtract_users admin: true, vixtract_ldap_admin_users) get the role
+vixtract-hub-admin instead, defined here (manage_roles): the admin page, every user's activity, and starting and
+stopping their servers, never entering them. Roles follow the inventory at each login and each refresh.
 """
 import asyncio
 
 import pamela
 from ldapauthenticator import LDAPAuthenticator
-from traitlets import Bool, Set, Unicode
+from traitlets import Bool, Set, Unicode, default
 
 import vixtract_accounts as acc
 
 
+ADMIN_ROLE = "vixtract-hub-admin"
+ADMIN_SCOPES = ["admin-ui", "list:users", "read:users", "read:users:activity", "read:servers", "admin:servers",
+                "list:groups", "read:groups", "read:hub"]
+
+
 class VixtractAuthenticator(LDAPAuthenticator):
     ldap_enabled = Bool(False, config=True, help="Try LDAP for names that are not local users.")
-    ldap_admin_users = Set(config=True, help="LDAP login names that are JupyterHub admins.")
+    ldap_admin_users = Set(config=True, help="LDAP login names that get the role vixtract-hub-admin.")
     pam_service = Unicode("vixtract", config=True, help="PAM service that checks local passwords.")
+
+    @default("manage_roles")
+    def _manage_roles_default(self):
+        return True
+
+    @default("reset_managed_roles_on_startup")
+    def _reset_managed_roles_default(self):
+        return True
+
+    @default("username_pattern")
+    def _username_pattern_default(self):
+        # JupyterHub matches it at the start only: \Z makes it the whole name (also for users made through the API)
+        return acc.NAME.pattern + r"\Z"
+
+    async def load_managed_roles(self):
+        return [{"name": ADMIN_ROLE, "description": "The stack's admins: see users, start and stop their servers",
+                 "scopes": ADMIN_SCOPES}]
 
     def _local(self, name):
         return acc.read_local_users().get(name)
+
+    def _roles(self, name, source):
+        admin = (source == "local" and bool((self._local(name) or {}).get("admin"))) or \
+                (source == "ldap" and name in self.ldap_admin_users)
+        return [ADMIN_ROLE] if admin else []
+
+    async def refresh_user(self, user, handler=None):
+        """Every few minutes of use: the roles the inventory gives now (an admin removed loses the role)."""
+        source = "local" if self._local(user.name) is not None else "ldap"
+        return {"name": user.name, "admin": False, "roles": self._roles(user.name, source)}
 
     async def authenticate(self, handler, data):
         name = (data.get("username") or "").strip()
@@ -37,14 +76,22 @@ class VixtractAuthenticator(LDAPAuthenticator):
             except pamela.PAMError as e:
                 self.log.warning("Local login of %s refused: %s", name, e)
                 return None
-            return {"name": name, "admin": bool(local.get("admin")), "auth_state": {"source": "local"}}
+            return {"name": name, "admin": False, "roles": self._roles(name, "local"),
+                    "auth_state": {"source": "local"}}
         if not self.ldap_enabled:
             self.log.warning("Login of %s refused: not a local user and LDAP is off", name)
             return None
+        if not acc.is_stack_name(name.lower()):
+            self.log.warning("LDAP login of %r refused: the name of one of the image's accounts, or not a valid login", name)
+            return None
         model = await super().authenticate(handler, data)
         if model is not None:
+            if not acc.is_stack_name(model["name"]):
+                self.log.warning("LDAP login of %r refused: the name of one of the image's accounts", model["name"])
+                return None
             model.setdefault("auth_state", {})["source"] = "ldap"
-            model["admin"] = model["name"] in self.ldap_admin_users
+            model["admin"] = False
+            model["roles"] = self._roles(model["name"], "ldap")
         return model
 
     async def check_allowed(self, username, auth_model):
@@ -70,9 +117,15 @@ class VixtractAuthenticator(LDAPAuthenticator):
                 self.log.info("Created the system account and home of LDAP user %s", name)
 
     def pre_spawn_start(self, user, spawner):
-        """A server never starts for a name without a system account (e.g. removed meanwhile)."""
+        """A server never starts for a name without a stack account (e.g. removed meanwhile), nor as one of the
+        image's accounts or any uid below the stack's (a user renamed through the API to root would be one)."""
+        if not acc.is_stack_name(user.name):
+            raise RuntimeError(f"{user.name!r} is not a stack account: no server starts for it")
         if not acc.system_user_exists(user.name):
             if self._local(user.name) is None and self.ldap_enabled:
                 self._ensure_system_user(user.name)
             else:
                 raise RuntimeError(f"{user.name} has no system account")
+        entry = acc.passwd_entry(user.name)
+        if entry is None or int(entry[2]) < acc.UID_MIN or int(entry[3]) < acc.UID_MIN:
+            raise RuntimeError(f"{user.name} is not a stack account (uid below {acc.UID_MIN}): no server starts")
