@@ -56,11 +56,14 @@ def pem_certificates(text):
         raise AnsibleFilterError("pem_certificates expects PEM text")
     blocks = set()
     for body in BLOCK.findall(text):
-        data = "".join(body.split())
         try:
-            base64.b64decode(data, validate=True)
+            der = base64.b64decode("".join(body.split()), validate=True)
         except (binascii.Error, ValueError) as e:
             raise AnsibleFilterError(f"pem_certificates: a certificate block is not valid base64 ({e})") from e
+        # a certificate is a DER SEQUENCE; anything else in a CERTIFICATE block is not one
+        if len(der) < 2 or der[0] != 0x30:
+            raise AnsibleFilterError("pem_certificates: a CERTIFICATE block does not hold a certificate")
+        data = base64.b64encode(der).decode()  # the same certificate always reads the same
         lines = [data[i:i + 64] for i in range(0, len(data), 64)]
         blocks.add("-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n")
     if not blocks:

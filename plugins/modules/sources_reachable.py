@@ -88,7 +88,11 @@ def trust_context(extra):
         context = ssl.create_default_context()
     else:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.load_verify_locations(cadata="".join(open(p).read() for p in paths))
+        cadata = []
+        for path in paths:
+            with open(path) as f:
+                cadata.append(f.read())
+        context.load_verify_locations(cadata="".join(cadata))
     if extra.strip():
         context.load_verify_locations(cadata=extra)
     return context
@@ -101,6 +105,7 @@ def ask(source, context, timeout):
         with opener.open(request, timeout=timeout) as answer:
             return True, f"HTTP {answer.status}"
     except urllib.error.HTTPError as e:
+        e.close()
         return e.code in (source.get("status") or []), f"HTTP {e.code}"
     except urllib.error.URLError as e:
         reason = e.reason

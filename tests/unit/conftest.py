@@ -5,6 +5,7 @@ The plugins are imported by their collection names (the modules import module_ut
 `cronicle` is a fake Cronicle API on 127.0.0.1 at a random port, in memory, started by the test that uses it.
 """
 import json
+import re
 import sys
 import threading
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class FakeCronicle:
         self.users = {}
         self.categories = [{"id": "general", "title": "General"}]
         self.events = []
+        self.plugins = []
         self.sessions = {}
         self._ids = 0
         self.routes = {
@@ -52,26 +54,33 @@ class FakeCronicle:
             "/api/user/admin_create": self._admin(self._create_user),
             "/api/user/admin_update": self._admin(self._update_user),
             "/api/user/admin_delete": self._admin(self._delete_user),
+            "/api/user/admin_get_users": self._admin(self._get_users),
             "/api/app/get_categories/v1": self._admin(lambda r: {"code": 0, "rows": self.categories}),
             "/api/app/get_schedule/v1": self._admin(lambda r: {"code": 0, "rows": self.events}),
             "/api/app/create_category/v1": self._admin(self._create_category),
+            "/api/app/update_category/v1": self._admin(self._update_category),
+            "/api/app/get_plugins/v1": self._admin(lambda r: {"code": 0, "rows": self.plugins}),
+            "/api/app/create_plugin/v1": self._admin(self._create_plugin),
+            "/api/app/update_plugin/v1": self._admin(self._update_plugin),
+            "/api/app/delete_plugin/v1": self._admin(self._delete_plugin),
             "/api/app/create_event/v1": self._admin(self._create_event),
             "/api/app/update_event/v1": self._admin(self._update_event),
             "/api/app/delete_event/v1": self._admin(self._delete_event),
         }
 
     # what the tests look at
-    def add_user(self, username, password, privileges=None, active=1):
+    def add_user(self, username, password, privileges=None, active=1, full_name=None):
         self.users[username] = {"username": username, "password": password, "privileges": privileges or {},
-                                "active": active, "full_name": username, "email": username + "@localhost"}
+                                "active": active, "full_name": full_name or username,
+                                "email": username + "@localhost"}
 
     def paths(self):
         return [r.path for r in self.requests]
 
     def writes(self):
         """The requests that change something (everything but reading, logging in and out)."""
-        reads = {"/api/user/login", "/api/user/logout", "/api/user/admin_get_user", "/api/app/get_categories/v1",
-                 "/api/app/get_schedule/v1"}
+        reads = {"/api/user/login", "/api/user/logout", "/api/user/admin_get_user", "/api/user/admin_get_users",
+                 "/api/app/get_categories/v1", "/api/app/get_schedule/v1", "/api/app/get_plugins/v1"}
         return [r for r in self.requests if r.path not in reads]
 
     def open_sessions(self):
@@ -125,10 +134,45 @@ class FakeCronicle:
         del self.users[r.body["username"]]
         return {"code": 0}
 
+    def _get_users(self, r):
+        """pixl-server-user: one page of the accounts sorted by name (limit 50 by default), without their
+        passwords, and the list header whose length is the number of all accounts."""
+        offset, limit = int(r.body.get("offset") or 0), int(r.body.get("limit") or 50)
+        names = sorted(self.users)
+        rows = [{k: v for k, v in self.users[n].items() if k != "password"} for n in names[offset:offset + limit]]
+        return {"code": 0, "rows": rows, "list": {"length": len(names)}}
+
     def _create_category(self, r):
-        category = dict(r.body, id="cat-" + r.body["title"].lower().replace(" ", "-"))
+        # As Cronicle: the id given, lower-cased and without non-word characters; a new one when none is given
+        given = re.sub(r"\W+", "", str(r.body.get("id") or "").lower())
+        category = dict(r.body, id=given or self._new_id("c"), username=self.sessions[r.session])
         self.categories.append(category)
         return {"code": 0, "id": category["id"]}
+
+    def _update_category(self, r):
+        for category in self.categories:
+            if category["id"] == r.body["id"]:
+                category.update(r.body)
+                return {"code": 0}
+        return {"code": "event", "description": "Failed to locate category: " + r.body["id"]}
+
+    # Plugins. Not checked here as Cronicle checks them: delete_plugin also requires `title`, and refuses a plugin
+    # that an event of the schedule still uses.
+    def _create_plugin(self, r):
+        plugin = dict(r.body, username=self.sessions[r.session])
+        self.plugins.append(plugin)
+        return {"code": 0, "id": plugin["id"]}
+
+    def _update_plugin(self, r):
+        for plugin in self.plugins:
+            if plugin["id"] == r.body["id"]:
+                plugin.update(r.body)
+                return {"code": 0}
+        return {"code": "event", "description": "Failed to locate plugin: " + r.body["id"]}
+
+    def _delete_plugin(self, r):
+        self.plugins = [p for p in self.plugins if p["id"] != r.body["id"]]
+        return {"code": 0}
 
     def _create_event(self, r):
         event = dict(r.body, id=self._new_id("ev-"), username=self.sessions[r.session])

@@ -1,12 +1,11 @@
-"""cronicle_event: one item of cronicle_events as the fields of a Cronicle event (Shell Script plugin) whose script
-runs the notebook as its owner through the image's runner. Expectations are written out by hand."""
+"""cronicle_event: one item of cronicle_events as the fields of a Cronicle event for the stack's notebook plugin
+(vixtract_notebook), filed in its owner's category. Expectations are written out by hand."""
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vixtract.stack.plugins.filter.cronicle import cronicle_event
 
 MARKER = "Managed by vixtract.stack"
-RUNNER = "/usr/local/bin/vixtract-run-notebook"
 
 
 def item(**changes):
@@ -15,20 +14,12 @@ def item(**changes):
     return event
 
 
-def script_line(event, **kwargs):
-    """The line of the event's script that runs the notebook."""
-    script = cronicle_event(event, MARKER, **kwargs)["params"]["script"]
-    lines = script.split("\n")
-    assert lines[:2] == ["#!/bin/bash", "# " + MARKER] and lines[3:] == [""], script
-    return lines[2]
-
-
 def test_minimal_item_gives_the_whole_event_with_defaults():
     assert cronicle_event(item(), MARKER) == {
         "title": "Nightly sales load",
         "enabled": 1,
-        "category": "general",
-        "plugin": "shellplug",
+        "category": "vxu_anna_dk",
+        "plugin": "vixtract_notebook",
         "target": "maingrp",
         "timing": {"minutes": [0], "hours": [2]},
         "timezone": "UTC",
@@ -40,15 +31,33 @@ def test_minimal_item_gives_the_whole_event_with_defaults():
         "max_children": 1,
         "catch_up": 0,
         "params": {
-            "script": "#!/bin/bash\n"
-                      "# Managed by vixtract.stack\n"
-                      "exec /usr/local/bin/vixtract-run-notebook anna.k etl/sales.ipynb "
-                      "etl/runs/sales-%Y%m%d-%H%M%S.ipynb\n",
-            "annotate": 0,
-            "json": 0,
+            "notebook": "etl/sales.ipynb",
+            "output": "etl/runs/sales-%Y%m%d-%H%M%S.ipynb",
+            "parameters": "{}",
         },
         "notes": "Managed by vixtract.stack",
     }
+
+
+@pytest.mark.parametrize("user, category", [
+    ("anna.k", "vxu_anna_dk"),
+    ("bob", "vxu_bob"),
+    ("data_team", "vxu_data__team"),
+    ("j-doe.2", "vxu_j_hdoe_d2"),
+], ids=["dot", "plain", "underscore", "hyphen, dot and digit"])
+def test_event_is_filed_in_its_owners_category(user, category):
+    assert cronicle_event(item(user=user), MARKER)["category"] == category
+
+
+@pytest.mark.parametrize("user", ["", "Anna K", "anna/k", None], ids=["empty", "space", "slash", "none"])
+def test_owner_that_cannot_be_a_category_fails_the_filter(user):
+    with pytest.raises(AnsibleFilterError) as error:
+        cronicle_event(item(user=user), MARKER)
+    assert error.value.message == f"cronicle_category: {user!r} is not a stack user name"
+
+
+def test_declared_category_is_ignored_the_owner_decides():
+    assert cronicle_event(item(category="ETL"), MARKER)["category"] == "vxu_anna_dk"
 
 
 @pytest.mark.parametrize("notebook, output", [
@@ -57,40 +66,44 @@ def test_minimal_item_gives_the_whole_event_with_defaults():
     ("a/b/c/report.v2.ipynb", "a/b/c/runs/report.v2-%Y%m%d-%H%M%S.ipynb"),
 ], ids=["in a folder", "in the home itself", "nested, with a dot in the name"])
 def test_default_output_is_a_dated_copy_in_runs_beside_the_notebook(notebook, output):
-    assert script_line(item(notebook=notebook)) == f"exec {RUNNER} anna.k {notebook} {output}"
+    params = cronicle_event(item(notebook=notebook), MARKER)["params"]
+    assert (params["notebook"], params["output"]) == (notebook, output)
 
 
 def test_declared_output_replaces_the_default():
-    line = script_line(item(output="etl/done/sales-%Y-%m-%d.ipynb"))
-    assert line == f"exec {RUNNER} anna.k etl/sales.ipynb etl/done/sales-%Y-%m-%d.ipynb"
+    params = cronicle_event(item(output="etl/done/sales-%Y-%m-%d.ipynb"), MARKER)["params"]
+    assert params["output"] == "etl/done/sales-%Y-%m-%d.ipynb"
 
 
-def test_parameters_are_passed_as_sorted_json_in_one_quoted_word():
-    line = script_line(item(parameters={"region": "north", "days": 7}))
-    assert line == (f"exec {RUNNER} anna.k etl/sales.ipynb etl/runs/sales-%Y%m%d-%H%M%S.ipynb "
-                    """-y '{"days": 7, "region": "north"}'""")
+@pytest.mark.parametrize("parameters, text", [
+    ({"region": "north", "days": 7}, '{"days": 7, "region": "north"}'),
+    ({"b": {"z": 1, "a": [1, 2]}, "a": None}, '{"a": null, "b": {"a": [1, 2], "z": 1}}'),
+    ({"note": "it's; rm -rf ~ $(id)"}, '{"note": "it\'s; rm -rf ~ $(id)"}'),
+    ({"city": "Zürich"}, '{"city": "Z\\u00fcrich"}'),
+    ({}, "{}"),
+    (None, "{}"),
+], ids=["sorted keys", "nested dicts sorted too", "shell characters kept as they are", "non-ASCII escaped",
+        "empty", "none"])
+def test_parameters_are_one_json_text_with_sorted_keys(parameters, text):
+    assert cronicle_event(item(parameters=parameters), MARKER)["params"]["parameters"] == text
 
 
-def test_shell_characters_in_paths_and_parameters_stay_inside_their_words():
-    line = script_line(item(notebook="my reports/Q1 $(id).ipynb", parameters={"note": "it's; rm -rf ~"}))
-    assert line == (f"exec {RUNNER} anna.k 'my reports/Q1 $(id).ipynb' 'my reports/runs/Q1 $(id)-%Y%m%d-%H%M%S.ipynb' "
-                    """-y '{"note": "it'"'"'s; rm -rf ~"}'""")
+def test_no_parameters_give_an_empty_json_object():
+    assert cronicle_event(item(), MARKER)["params"]["parameters"] == "{}"
 
 
-def test_empty_parameters_add_no_option():
-    line = script_line(item(parameters={}))
-    assert line == f"exec {RUNNER} anna.k etl/sales.ipynb etl/runs/sales-%Y%m%d-%H%M%S.ipynb"
+def test_paths_with_spaces_and_shell_characters_are_passed_as_they_are():
+    params = cronicle_event(item(notebook="my reports/Q1 $(id).ipynb"), MARKER)["params"]
+    assert params == {"notebook": "my reports/Q1 $(id).ipynb", "output": "my reports/runs/Q1 $(id)-%Y%m%d-%H%M%S.ipynb",
+                      "parameters": "{}"}
 
 
-def test_runner_can_be_another_path():
-    line = script_line(item(), runner="/opt/run")
-    assert line == "exec /opt/run anna.k etl/sales.ipynb etl/runs/sales-%Y%m%d-%H%M%S.ipynb"
+def test_plugin_can_be_another_one():
+    assert cronicle_event(item(), MARKER, plugin="other_plugin")["plugin"] == "other_plugin"
 
 
-def test_marker_is_the_notes_and_a_comment_of_the_script():
-    event = cronicle_event(item(), "Managed by ops")
-    assert event["notes"] == "Managed by ops"
-    assert event["params"]["script"].split("\n")[1] == "# Managed by ops"
+def test_marker_is_the_notes():
+    assert cronicle_event(item(), "Managed by ops")["notes"] == "Managed by ops"
 
 
 @pytest.mark.parametrize("enabled, expected", [(True, 1), (False, 0)], ids=["true", "false"])
@@ -99,10 +112,9 @@ def test_enabled_becomes_1_or_0(enabled, expected):
 
 
 def test_declared_fields_replace_the_defaults():
-    event = cronicle_event(item(category="ETL", timezone="Europe/Berlin", timeout=7200, retries=2, retry_delay=30),
-                           MARKER)
-    assert (event["category"], event["timezone"], event["timeout"], event["retries"], event["retry_delay"]) == \
-        ("ETL", "Europe/Berlin", 7200, 2, 30)
+    event = cronicle_event(item(timezone="Europe/Berlin", timeout=7200, retries=2, retry_delay=30), MARKER)
+    assert (event["timezone"], event["timeout"], event["retries"], event["retry_delay"]) == \
+        ("Europe/Berlin", 7200, 2, 30)
 
 
 def test_numbers_given_as_strings_become_numbers():
@@ -147,3 +159,10 @@ def test_invalid_schedule_fails_with_the_reason():
     with pytest.raises(AnsibleFilterError) as error:
         cronicle_event(item(schedule="0 25 * * *"), MARKER)
     assert error.value.message == "invalid schedule: hour '25' is out of range 0-23"
+
+
+def test_item_given_is_not_modified():
+    given = item(parameters={"b": 1, "a": 2}, notify="ops@example.com")
+    cronicle_event(given, MARKER)
+    assert given == {"title": "Nightly sales load", "notebook": "etl/sales.ipynb", "user": "anna.k",
+                     "schedule": "0 2 * * *", "parameters": {"b": 1, "a": 2}, "notify": "ops@example.com"}

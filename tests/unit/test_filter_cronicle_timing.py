@@ -244,8 +244,8 @@ def test_refused_timing_object_fails_the_filter_with_the_reason(given, expected)
     assert error.value.message == "invalid schedule: " + expected
 
 
-def test_collection_exposes_the_three_filters():
+def test_collection_exposes_the_four_filters():
     filters = FilterModule().filters()
-    assert sorted(filters) == ["cronicle_event", "cronicle_schedule_error", "cronicle_timing"]
+    assert sorted(filters) == ["cronicle_category", "cronicle_event", "cronicle_schedule_error", "cronicle_timing"]
     assert filters["cronicle_timing"] is cronicle_timing
     assert filters["cronicle_schedule_error"] is cronicle_schedule_error

@@ -115,8 +115,41 @@ def test_administrator_session_is_closed_at_the_end(cronicle, run_module):
 
 
 def test_cronicle_error_fails_the_module_with_its_description(cronicle, run_module):
+    """Nothing was done: the failed call was the only write (actions lists what was done, so not 'created')."""
     cronicle.routes["/api/user/admin_create"] = lambda r: {"code": "user", "description": "Invalid username"}
     result = run_module(main, args(cronicle))
     assert (result["failed"], result["msg"], result["actions"]) == (
-        True, "Cronicle /api/user/admin_create: user: Invalid username", ["created"])
+        True, "Cronicle /api/user/admin_create: user: Invalid username", [])
     assert cronicle.sessions == {}
+    assert "anna.k" not in cronicle.users
+
+
+def test_different_full_name_is_set(cronicle, run_module):
+    cronicle.add_user("anna.k", "pw-anna", {}, full_name="anna.k")
+    result = run_module(main, args(cronicle, full_name="Anna K."))
+    assert (result["changed"], result["actions"]) == (True, ["full name"])
+    assert writes(cronicle) == [("/api/user/admin_update", {"username": "anna.k", "full_name": "Anna K."})]
+
+
+def test_full_name_not_given_leaves_the_accounts_alone(cronicle, run_module):
+    cronicle.add_user("anna.k", "pw-anna", {}, full_name="Anna from the UI")
+    result = run_module(main, args(cronicle))
+    assert (result["changed"], result["actions"]) == (False, [])
+    assert cronicle.users["anna.k"]["full_name"] == "Anna from the UI"
+
+
+def test_every_change_in_one_update(cronicle, run_module):
+    cronicle.add_user("anna.k", "old", {"admin": 0, "run_events": 1}, active=0, full_name="anna.k")
+    result = run_module(main, args(cronicle, privileges={"admin": 1}, full_name="Anna K."))
+    assert (result["changed"], result["actions"]) == (True, ["privileges", "full name", "activated", "password"])
+    assert writes(cronicle) == [("/api/user/admin_update", {
+        "username": "anna.k", "privileges": {"admin": 1, "run_events": 1}, "full_name": "Anna K.", "active": 1,
+        "new_password": "pw-anna"})]
+    assert cronicle.users["anna.k"]["password"] == "pw-anna"
+
+
+def test_password_never_appears_in_the_result(cronicle, run_module):
+    cronicle.add_user("anna.k", "old", {})
+    result = run_module(main, dict(args(cronicle), password="Kx9-unique-Pw"))
+    assert result["actions"] == ["password"]
+    assert "Kx9-unique-Pw" not in repr(result)

@@ -4,7 +4,7 @@ import urllib.error
 import pytest
 
 from ansible_collections.vixtract.stack.plugins.module_utils.cronicle import (CronicleClient, CronicleError,
-                                                                              logged_in_client)
+                                                                              all_users, ensure_user, logged_in_client)
 
 
 @pytest.fixture
@@ -141,3 +141,152 @@ def test_refused_login_fails_the_module_with_what_to_do(cronicle):
     assert failed.value.args[0] == {
         "msg": "Cronicle refused the login of vixtract: its password in the credentials directory no longer "
                "matches (restore the file cronicle/automation)"}
+
+
+# ensure_user: one account made to match, as cronicle_user and cronicle_users do it
+
+@pytest.fixture
+def admin(cronicle):
+    """A client with the session of the administrator vixtract."""
+    cronicle.add_user("vixtract", "s3cret", {"admin": 1})
+    client = CronicleClient(cronicle.url)
+    client.session_id = client.login("vixtract", "s3cret")
+    cronicle.requests.clear()
+    return client
+
+
+def writes(cronicle):
+    return [(r.path, r.body) for r in cronicle.writes()]
+
+
+def test_ensure_user_creates_a_missing_account(cronicle, admin):
+    actions = ensure_user(admin, False, "anna.k", "pw-anna", {"run_events": 1}, "anna.k (vixtract_users)")
+    assert actions == ["created"]
+    assert writes(cronicle) == [("/api/user/admin_create", {
+        "username": "anna.k", "password": "pw-anna", "full_name": "anna.k (vixtract_users)",
+        "email": "anna.k@localhost", "privileges": {"run_events": 1}})]
+
+
+def test_ensure_user_creates_with_the_name_as_full_name_and_no_privileges_by_default(cronicle, admin):
+    assert ensure_user(admin, False, "anna.k", "pw-anna") == ["created"]
+    assert writes(cronicle) == [("/api/user/admin_create", {
+        "username": "anna.k", "password": "pw-anna", "full_name": "anna.k", "email": "anna.k@localhost",
+        "privileges": {}})]
+
+
+def test_ensure_user_leaves_a_matching_account_alone(cronicle, admin):
+    cronicle.add_user("anna.k", "pw-anna", {"run_events": 1, "admin": 0}, full_name="Anna")
+    assert ensure_user(admin, False, "anna.k", "pw-anna", {"run_events": True}, "Anna") == []
+    assert writes(cronicle) == []
+
+
+@pytest.mark.parametrize("stored, declared, actions, update", [
+    (dict(privileges={"run_events": 0}), dict(privileges={"run_events": 1}), ["privileges"],
+     {"privileges": {"run_events": 1}}),
+    (dict(privileges={"cat_vxu_anna_dk": 1}), dict(privileges={"admin": 1}), ["privileges"],
+     {"privileges": {"cat_vxu_anna_dk": 1, "admin": 1}}),
+    (dict(full_name="Anna"), dict(full_name="Anna K."), ["full name"], {"full_name": "Anna K."}),
+    (dict(active=0), {}, ["activated", "password"], {"active": 1, "new_password": "pw-anna"}),
+    (dict(password="changed in the UI"), {}, ["password"], {"new_password": "pw-anna"}),
+    (dict(privileges={"admin": 1}, full_name="Anna", active=0, password="old"),
+     dict(privileges={"admin": 0}, full_name="Anna K."), ["privileges", "full name", "activated", "password"],
+     {"privileges": {"admin": 0}, "full_name": "Anna K.", "active": 1, "new_password": "pw-anna"}),
+], ids=["privilege differs", "privilege added, others kept", "full name",
+        "disabled (a disabled account cannot log in, so its password is set too)", "password",
+        "everything in one update"])
+def test_ensure_user_updates_what_differs_in_one_call(cronicle, admin, stored, declared, actions, update):
+    cronicle.add_user("anna.k", stored.get("password", "pw-anna"), stored.get("privileges", {}),
+                      active=stored.get("active", 1), full_name=stored.get("full_name", "anna.k"))
+    assert ensure_user(admin, False, "anna.k", "pw-anna", declared.get("privileges"),
+                       declared.get("full_name")) == actions
+    assert writes(cronicle) == [("/api/user/admin_update", dict(update, username="anna.k"))]
+
+
+def test_ensure_user_checks_the_password_by_logging_in_and_closes_that_session(cronicle, admin):
+    cronicle.add_user("anna.k", "pw-anna", {})
+    ensure_user(admin, False, "anna.k", "pw-anna")
+    assert [(r.path, r.body) for r in cronicle.requests if r.path == "/api/user/login"] == [
+        ("/api/user/login", {"username": "anna.k", "password": "pw-anna"})]
+    assert list(cronicle.sessions.values()) == ["vixtract"]
+
+
+def test_ensure_user_deletes_an_absent_account(cronicle, admin):
+    cronicle.add_user("anna.k", "pw-anna", {})
+    assert ensure_user(admin, False, "anna.k", state="absent") == ["deleted"]
+    assert writes(cronicle) == [("/api/user/admin_delete", {"username": "anna.k"})]
+
+
+def test_ensure_user_absent_account_that_does_not_exist_is_nothing_to_do(cronicle, admin):
+    assert ensure_user(admin, False, "anna.k", state="absent") == []
+    assert writes(cronicle) == []
+
+
+@pytest.mark.parametrize("state, setup, actions", [
+    ("present", {}, ["created"]),
+    ("present", {"password": "old", "full_name": "x"}, ["full name", "password"]),
+    ("absent", {"password": "pw-anna", "full_name": "anna.k"}, ["deleted"]),
+], ids=["create", "update", "delete"])
+def test_ensure_user_in_check_mode_reports_and_writes_nothing(cronicle, admin, state, setup, actions):
+    if setup:
+        cronicle.add_user("anna.k", setup["password"], {}, full_name=setup["full_name"])
+    assert ensure_user(admin, True, "anna.k", "pw-anna", {}, "anna.k", state) == actions
+    assert writes(cronicle) == []
+
+
+def test_ensure_user_error_raises(cronicle, admin):
+    cronicle.routes["/api/user/admin_create"] = lambda r: {"code": "user", "description": "Invalid username"}
+    with pytest.raises(CronicleError) as error:
+        ensure_user(admin, False, "anna.k", "pw-anna")
+    assert str(error.value) == "Cronicle /api/user/admin_create: user: Invalid username"
+
+
+# all_users: every account, page after page
+
+def names(users):
+    return [u["username"] for u in users]
+
+
+def test_all_users_of_one_page(cronicle, admin):
+    cronicle.add_user("anna.k", "pw", {})
+    users = all_users(admin)
+    assert names(users) == ["anna.k", "vixtract"]
+    assert all("password" not in u for u in users)
+    assert [r.body for r in cronicle.requests] == [{"offset": 0, "limit": 100}]
+
+
+@pytest.mark.parametrize("count, offsets", [
+    (99, [0]),
+    (100, [0]),
+    (101, [0, 100]),
+    (250, [0, 100, 200]),
+], ids=["less than a page", "exactly a page", "one more than a page", "three pages"])
+def test_all_users_asks_page_after_page_until_the_list_length(cronicle, admin, count, offsets):
+    for i in range(count - 1):  # and vixtract
+        cronicle.add_user(f"u{i:03d}", "pw", {})
+    users = all_users(admin)
+    assert len(users) == count
+    assert len(set(names(users))) == count
+    assert [r.body["offset"] for r in cronicle.requests] == offsets
+    assert {r.body["limit"] for r in cronicle.requests} == {100}
+
+
+def test_all_users_stops_when_a_page_is_empty_even_if_the_list_said_more(cronicle, admin):
+    """An account deleted while the pages are read: the header still counts it."""
+    pages = {0: [{"username": f"u{i}"} for i in range(100)], 100: [{"username": "last"}], 101: []}
+    cronicle.routes["/api/user/admin_get_users"] = lambda r: {"code": 0, "rows": pages[r.body["offset"]],
+                                                              "list": {"length": 500}}
+    users = all_users(admin)
+    assert len(users) == 101 and users[-1] == {"username": "last"}
+    assert [r.body["offset"] for r in cronicle.requests] == [0, 100, 101]
+
+
+def test_all_users_of_an_empty_list(cronicle, admin):
+    cronicle.routes["/api/user/admin_get_users"] = lambda r: {"code": 0, "rows": [], "list": {"length": 0}}
+    assert all_users(admin) == []
+    assert len(cronicle.requests) == 1
+
+
+def test_all_users_error_raises(cronicle, admin):
+    cronicle.routes["/api/user/admin_get_users"] = lambda r: {"code": "session", "description": "No session"}
+    with pytest.raises(CronicleError):
+        all_users(admin)
