@@ -129,9 +129,13 @@ def test_papermill_notebook_writes_rows_to_postgresql_with_pgpass_only(host):
 
 
 def test_shared_library_folder_is_on_every_interpreters_path(host):
-    """Admins (admin: true) may write to /opt/vixtract/lib; kernels and papermill runs import from it."""
+    """Publishers (library: true) may write to /opt/vixtract/lib; kernels and papermill runs import from it; root's
+    Python (JupyterHub, the accounts tool) does not see it."""
     assert hub(host, "touch /opt/vixtract/lib/.probe", user="bi", check=False).rc != 0, \
-        "a non-admin user must not write to the shared library folder"
+        "a user who does not publish must not write to the shared library folder"
+    assert hub(host, "id -nG cronicle.boss").stdout.split().count("vixtract-lib") == 0, \
+        "an admin is not a publisher unless library: true"
+    assert "/opt/vixtract/lib" not in hub(host, "python -c 'import sys; print(sys.path)'").stdout
     put_file(host, "/opt/vixtract/lib/vixtract_shared_probe.py", "VALUE = 'shared'\n", user=ANNA)
     result = session(host, "run", "bi", credential("users/bi"),
                      "import vixtract_shared_probe; print(vixtract_shared_probe.VALUE)")
@@ -160,8 +164,8 @@ def test_service_token_drives_the_rest_api(host):
     out = hub(host, "python -c \"import json, os, urllib.request as u; "
                     "r = u.Request('http://127.0.0.1:8000/jupyter/hub/api/users/anna.k', "
                     "headers={'Authorization': 'token ' + os.environ['T']}); "
-                    "print(json.load(u.urlopen(r))['admin'])\"", env={"T": token}).stdout.strip()
-    assert out == "True"
+                    "print(json.load(u.urlopen(r))['name'])\"", env={"T": token}).stdout.strip()
+    assert out == "anna.k"
     assert "jupyterhub_idle_culler --timeout=" in hub(host, "ps -eo args").stdout
 
 

@@ -12,7 +12,7 @@ import subprocess
 import uuid
 
 import pytest
-from vixtest.pg import CONTAINER, psql, superuser
+from vixtest.pg import CONTAINER, psql, superuser, superuser_with_password
 from vixtest.stack import changed_count, credential, outer_docker, stack_vars
 
 # made by molecule/resources/images.sh (psql among its tools)
@@ -36,7 +36,7 @@ def inventory_applied_afterwards(host, converge):
     old_password = credential("postgres/superuser")
     yield
     converged(converge, {})
-    assert psql(host, "postgres", old_password, "SELECT 1").stdout.strip() == "1"
+    assert superuser_with_password(host, old_password, "SELECT 1").stdout.strip() == "1"
     assert "5432" not in host.check_output("ss -Hltn")
     assert superuser(host, "SHOW max_connections").stdout.strip() == "100"
     assert inspect(host)["State"]["Health"]["Status"] == "healthy"
@@ -95,9 +95,9 @@ def test_superuser_password_rotates_and_rerun_changes_nothing(host, converge):
     superuser(host, "CREATE TABLE IF NOT EXISTS rotation_probe (v text); TRUNCATE rotation_probe; "
                     "INSERT INTO rotation_probe VALUES ('kept')")
     converged(converge, {"postgres_superuser_password": new})
-    refused = psql(host, "postgres", old, "SELECT 1")
+    refused = superuser_with_password(host, old, "SELECT 1")
     assert refused.rc != 0 and "password authentication failed" in refused.stderr, refused.stderr
-    assert psql(host, "postgres", new, "SELECT v FROM rotation_probe").stdout.strip() == "kept"
+    assert superuser_with_password(host, new, "SELECT v FROM rotation_probe").stdout.strip() == "kept"
     again = converged(converge, {"postgres_superuser_password": new})
     assert changed_count(again) == 0, again
     superuser(host, "DROP TABLE rotation_probe")

@@ -1,5 +1,7 @@
 """LDAP beside local accounts, against the scenario's OpenLDAP server (molecule/resources/slapd):
 alice and carl are in cn=analysts (allowed), bob only in cn=sales. StartTLS, verified with vixtract_ldap_ca_file."""
+import json
+
 from vixtest.stack import credential
 from vixtest.hub import can_log_in, hub, papermill, put_file, session
 
@@ -37,6 +39,14 @@ def test_allowed_group_member_logs_in_and_gets_account_and_home(host):
     assert hub(host, "getent shadow alice").stdout.split(":")[1] in ("!", "*", "!!", "!*")
 
 
+def test_an_ldap_user_named_like_a_system_account_is_refused(host):
+    """backup is in the allowed group with the right password, but the image has an account of that name (uid 34):
+    a server started for the name would run as it."""
+    assert not can_log_in(host, "backup", "backup-Pa55")
+    assert hub(host, "pgrep -u backup", check=False).rc != 0
+    assert hub(host, "getent -s extrausers passwd backup", check=False).rc != 0
+
+
 def test_wrong_ldap_password_is_refused(host):
     assert not can_log_in(host, "alice", "not-alice's-password")
 
@@ -47,15 +57,18 @@ def test_user_outside_the_allowed_group_is_refused(host):
     assert hub(host, "test -e /home/bob", check=False).rc != 0
 
 
-def test_ldap_admin_users_become_hub_admins(host):
+def test_ldap_admin_users_get_the_hub_admin_role_not_jupyterhubs_admin(host):
+    """vixtract_ldap_admin_users manage users in the Hub (role vixtract-hub-admin); nobody holds JupyterHub's
+    admin role, which would open every user's server."""
     assert can_log_in(host, "carl", "carl-Pa55")
     token = credential("jupyterhub/service_token")
-    for name, admin in (("carl", "True"), ("alice", "False")):
+    for name, roles in (("carl", ["user", "vixtract-hub-admin"]), ("alice", ["user"])):
         out = hub(host, "python -c \"import json, os, urllib.request as u; "
                         f"r = u.Request('http://127.0.0.1:8000/jupyter/hub/api/users/{name}', "
                         "headers={'Authorization': 'token ' + os.environ['T']}); "
-                        "print(json.load(u.urlopen(r))['admin'])\"", env={"T": token}).stdout.strip()
-        assert out == admin, name
+                        "m = json.load(u.urlopen(r)); print(json.dumps([m['admin'], sorted(m['roles'])]))\"",
+                  env={"T": token}).stdout.strip()
+        assert json.loads(out) == [False, roles], name
 
 
 def test_local_admin_still_logs_in_beside_ldap(host):
@@ -65,7 +78,7 @@ def test_local_admin_still_logs_in_beside_ldap(host):
 
 
 def test_package_in_the_shared_library_folder_imports_in_a_kernel_and_in_papermill(host):
-    """anna.k (admin) installs a package with pip into /opt/vixtract/lib; alice (LDAP) imports it in a
+    """anna.k (a publisher: library true) installs a package with pip into /opt/vixtract/lib; alice (LDAP) imports it in a
     JupyterLab kernel and in a papermill run."""
     wheel = build_probe_wheel()
     put_file(host, "/tmp/vixtract_lib_probe-1.0-py3-none-any.whl", wheel)

@@ -4,6 +4,8 @@ requests and tornado), against the Hub on 127.0.0.1:8000 — the port is on the 
   python hub_session.py login USER          -> {"ok": bool, "status": int}
   python hub_session.py start USER          -> log in, start the server, open JupyterLab
   python hub_session.py run USER CODE       -> log in, start the server, run CODE in a new kernel
+  python hub_session.py reach USER OTHER    -> log in as USER, then try what only OTHER (or root) may do: open
+                                               OTHER's server, mint a token for OTHER, rename USER to root
 
 The password comes from the environment (HUB_PASSWORD). Prints one JSON line.
 """
@@ -97,6 +99,25 @@ async def execute(s, user, code):
     return {"stdout": "".join(out), "error": error}
 
 
+def reach(s, other):
+    """HTTP statuses of what the logged-in user tries against OTHER (redirects not followed)."""
+    hub = f"http://{HOST}{BASE}/hub/api"
+    headers = {"X-XSRFToken": cookie(s, "_xsrf", f"{BASE}/hub/") or ""}
+    me = s.get(f"{hub}/user", headers=headers, timeout=30).json()
+    return {
+        "whoami": me.get("name"), "roles": sorted(me.get("roles", [])), "admin": me.get("admin"),
+        "admin_page": s.get(f"http://{HOST}{BASE}/hub/admin", allow_redirects=False, timeout=30).status_code,
+        "read_other": s.get(f"{hub}/users/{other}", headers=headers, timeout=30).status_code,
+        # through the OAuth handshake, as a browser would: the Hub decides at its end
+        "open_other_server": s.get(f"http://{HOST}{BASE}/user/{other}/api/kernels", timeout=60).status_code,
+        "token_for_other": s.post(f"{hub}/users/{other}/tokens", json={"note": "x"}, headers=headers,
+                                  timeout=30).status_code,
+        "rename_to_root": s.patch(f"{hub}/users/{me.get('name')}", json={"name": "root"}, headers=headers,
+                                  timeout=30).status_code,
+        "make_admin": s.patch(f"{hub}/users/{other}", json={"admin": True}, headers=headers, timeout=30).status_code,
+    }
+
+
 def main():
     action, user = sys.argv[1], sys.argv[2]
     s, ok, status = login(user, os.environ["HUB_PASSWORD"])
@@ -105,6 +126,8 @@ def main():
         result.update(start(s, user))
     if ok and action == "run":
         result.update(asyncio.run(execute(s, user, sys.argv[3])))
+    if ok and action == "reach":
+        result.update(reach(s, sys.argv[3]))
     print(json.dumps(result))
 
 

@@ -19,3 +19,11 @@ def psql(host, user, password, sql, db="etl"):
 def superuser(host, sql, db="etl"):
     """psql through the local socket as the postgres OS user (no password: how the role gets in)."""
     return host.run(f"docker exec -u postgres {CONTAINER} psql -d {db} -v ON_ERROR_STOP=1 -Atc {json.dumps(sql)}")
+
+
+def superuser_with_password(host, password, sql, db="etl"):
+    """The superuser with its password, from inside the PostgreSQL container (127.0.0.1): the only place pg_hba
+    takes it; from any network it is refused."""
+    cmd = (f"docker exec -e PGPASSWORD={password} {CONTAINER} psql -h 127.0.0.1 -U postgres -d {db} "
+           f"-v ON_ERROR_STOP=1 -Atc {json.dumps(sql)}")
+    return host.run(cmd)

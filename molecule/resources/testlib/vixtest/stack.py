@@ -35,7 +35,7 @@ def credential(relpath):
     return (stack_credentials() / relpath).read_text().split()[0]
 
 
-def run_playbook(extra_vars=None, tags=None, limit=None, playbook="playbooks/site.yml", check=False):
+def run_playbook(extra_vars=None, tags=None, limit=None, playbook="playbooks/site.yml", check=False, diff=False):
     env = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"),
                ANSIBLE_COLLECTIONS_PATH=str(PROJECT / ".collections"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_FORCE_COLOR="0")
@@ -48,6 +48,8 @@ def run_playbook(extra_vars=None, tags=None, limit=None, playbook="playbooks/sit
         cmd += ["--limit", limit]
     if check:
         cmd += ["--check"]
+    if diff:
+        cmd += ["--diff"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
     return proc.returncode, proc.stdout + proc.stderr
 
