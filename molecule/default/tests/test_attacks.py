@@ -46,8 +46,10 @@ def marker_anywhere(host, marker):
 # --- Cronicle: no user runs arbitrary commands, nobody becomes root, jobs run as their owner only ---
 
 def test_cronicle_runs_as_an_unprivileged_user_and_only_the_notebook_plugin_exists(host):
-    assert host.check_output(f"docker exec {CRONICLE} ps -o user= -C node").split() == ["cronicle"]
-    assert host.check_output(f"docker top {CRONICLE} -o user,comm").count("root") == 0
+    # Cronicle names its process "Cronicle Server"; it is PID 1 of its container
+    assert host.check_output(f"docker exec {CRONICLE} ps -o user= -p 1").strip() == "cronicle"
+    uids = [line.split()[0] for line in host.check_output(f"docker top {CRONICLE}").splitlines()[1:]]
+    assert uids and "root" not in uids and "0" not in uids, uids
     plugins = api(host, "/api/app/get_plugins/v1", {"offset": 0, "limit": 0},
                   session=cronicle_session(host, "cronicle.boss"))
     assert [p["id"] for p in plugins["rows"]] == ["vixtract_notebook"], plugins
@@ -96,8 +98,8 @@ def job_probe(host, user, code):
                                                                   "language": "python"}},
           "nbformat": 4, "nbformat_minor": 5}
     folder = ev["notebook"].rsplit("/", 1)[0]
+    hub(host, f"mkdir -p /home/{user}/{folder} && rm -f /home/{user}/{folder}/probe.json", user=user)
     put_file(host, f"/home/{user}/{ev['notebook']}", json.dumps(nb), user=user)
-    hub(host, f"rm -f /home/{user}/{folder}/probe.json", user=user)
     started = api(host, "/api/app/run_event/v1", {"title": ev["title"]}, session=cronicle_session(host, "cronicle.boss"))
     assert started["code"] == 0, started
     job = wait_job(host, started["ids"][0])
@@ -248,30 +250,31 @@ def reachable(host, user, pw, pg_pw):
 
 
 def test_a_user_removed_from_the_list_loses_every_access_and_postgres_false_revokes_login(host, converge):
-    leaver = {"name": "leaver.x", "postgres": True, "cronicle": True}
-    keeper = {"name": "keeper.x", "postgres": True}
-    rc, out = converge({"vixtract_users": USERS + [leaver, keeper]}, tags=["postgres", "jupyterhub", "cronicle"])
+    run = uuid.uuid4().hex[:6]
+    name, keeper_name = f"leaver.{run}", f"keeper.{run}"
+    leaver = {"name": name, "postgres": True, "cronicle": True}
+    keeper = {"name": keeper_name, "postgres": True}
+    tags = ["postgres", "jupyterhub", "cronicle"]
+    rc, out = converge({"vixtract_users": USERS + [leaver, keeper]}, tags=tags)
     assert rc == 0, out[-3000:]
-    pw, pg_pw = password("leaver.x"), credential("postgres/users/leaver.x")
-    assert reachable(host, "leaver.x", pw, pg_pw) == {"hub": True, "account": True, "postgres": True, "cronicle": True}
-    hub(host, "echo kept > ~/work.txt", user="leaver.x")
+    pw, pg_pw = password(name), credential(f"postgres/users/{name}")
+    assert reachable(host, name, pw, pg_pw) == {"hub": True, "account": True, "postgres": True, "cronicle": True}
+    hub(host, "echo kept > ~/work.txt", user=name)
     try:
-        # leaver.x is simply deleted from the list; keeper.x stays, with postgres false
-        rc, out = converge({"vixtract_users": USERS + [dict(keeper, postgres=False)]},
-                           tags=["postgres", "jupyterhub", "cronicle"])
+        # the leaver is simply deleted from the list; the keeper stays, with postgres false
+        rc, out = converge({"vixtract_users": USERS + [dict(keeper, postgres=False)]}, tags=tags)
         assert rc == 0, out[-3000:]
-        assert reachable(host, "leaver.x", pw, pg_pw) == {"hub": False, "account": False, "postgres": False,
-                                                        "cronicle": False}
-        archived = hub(host, "cat /home/.archive/leaver.x-*/work.txt").stdout.strip()
+        assert reachable(host, name, pw, pg_pw) == {"hub": False, "account": False, "postgres": False,
+                                                    "cronicle": False}
+        archived = hub(host, f"cat /home/.archive/{name}-*/work.txt").stdout.strip()
         assert archived == "kept", "the home is archived, not deleted"
         keeper_login = host.run(
             f"docker run --rm --network vixtract --entrypoint psql "
-            f"-e PGPASSWORD={shlex.quote(credential('postgres/users/keeper.x'))} {postgres_image(host)} "
-            f"-h {POSTGRES} -U keeper.x -d etl -tAc 'SELECT 1'")
+            f"-e PGPASSWORD={shlex.quote(credential(f'postgres/users/{keeper_name}'))} {postgres_image(host)} "
+            f"-h {POSTGRES} -U {keeper_name} -d etl -tAc 'SELECT 1'")
         assert keeper_login.rc != 0 and "not permitted to log in" in keeper_login.stderr, keeper_login.stderr
     finally:
-        rc, out = converge({"vixtract_users": USERS + [dict(keeper, state="absent")]},
-                           tags=["postgres", "jupyterhub", "cronicle"])
+        rc, out = converge({"vixtract_users": USERS + [dict(keeper, state="absent")]}, tags=tags)
         assert rc == 0, out[-3000:]
 
 

@@ -10,58 +10,30 @@ Local accounts and LDAP side by side:
   rule never logs in: its server would run as that account.
 
 Nobody is a JupyterHub admin: JupyterHub's admin role opens every user's server (code as them) and mints tokens
-for them. The stack's admins (vixtract_users admin: true, vixtract_ldap_admin_users) get the role
-vixtract-hub-admin instead, defined here (manage_roles): the admin page, every user's activity, and starting and
-stopping their servers, never entering them. Roles follow the inventory at each login and each refresh.
+for them, so every login says admin: False. The stack's admins (vixtract_users admin: true,
+vixtract_ldap_admin_users) hold the role vixtract-hub-admin instead, which jupyterhub_config.py defines and assigns
+(the admin page, every user's activity, starting and stopping their servers, never entering them).
 """
 import asyncio
 
 import pamela
 from ldapauthenticator import LDAPAuthenticator
-from traitlets import Bool, Set, Unicode, default
+from traitlets import Bool, Unicode, default
 
 import vixtract_accounts as acc
 
 
-ADMIN_ROLE = "vixtract-hub-admin"
-ADMIN_SCOPES = ["admin-ui", "list:users", "read:users", "read:users:activity", "read:servers", "admin:servers",
-                "list:groups", "read:groups", "read:hub"]
-
-
 class VixtractAuthenticator(LDAPAuthenticator):
     ldap_enabled = Bool(False, config=True, help="Try LDAP for names that are not local users.")
-    ldap_admin_users = Set(config=True, help="LDAP login names that get the role vixtract-hub-admin.")
     pam_service = Unicode("vixtract", config=True, help="PAM service that checks local passwords.")
-
-    @default("manage_roles")
-    def _manage_roles_default(self):
-        return True
-
-    @default("reset_managed_roles_on_startup")
-    def _reset_managed_roles_default(self):
-        return True
 
     @default("username_pattern")
     def _username_pattern_default(self):
         # JupyterHub matches it at the start only: \Z makes it the whole name (also for users made through the API)
         return acc.NAME.pattern + r"\Z"
 
-    async def load_managed_roles(self):
-        return [{"name": ADMIN_ROLE, "description": "The stack's admins: see users, start and stop their servers",
-                 "scopes": ADMIN_SCOPES}]
-
     def _local(self, name):
         return acc.read_local_users().get(name)
-
-    def _roles(self, name, source):
-        admin = (source == "local" and bool((self._local(name) or {}).get("admin"))) or \
-                (source == "ldap" and name in self.ldap_admin_users)
-        return [ADMIN_ROLE] if admin else []
-
-    async def refresh_user(self, user, handler=None):
-        """Every few minutes of use: the roles the inventory gives now (an admin removed loses the role)."""
-        source = "local" if self._local(user.name) is not None else "ldap"
-        return {"name": user.name, "admin": False, "roles": self._roles(user.name, source)}
 
     async def authenticate(self, handler, data):
         name = (data.get("username") or "").strip()
@@ -76,8 +48,7 @@ class VixtractAuthenticator(LDAPAuthenticator):
             except pamela.PAMError as e:
                 self.log.warning("Local login of %s refused: %s", name, e)
                 return None
-            return {"name": name, "admin": False, "roles": self._roles(name, "local"),
-                    "auth_state": {"source": "local"}}
+            return {"name": name, "admin": False, "auth_state": {"source": "local"}}
         if not self.ldap_enabled:
             self.log.warning("Login of %s refused: not a local user and LDAP is off", name)
             return None
@@ -91,7 +62,6 @@ class VixtractAuthenticator(LDAPAuthenticator):
                 return None
             model.setdefault("auth_state", {})["source"] = "ldap"
             model["admin"] = False
-            model["roles"] = self._roles(model["name"], "ldap")
         return model
 
     async def check_allowed(self, username, auth_model):
