@@ -61,6 +61,8 @@ class Results:
     checks: list[Check] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     timings: dict[tuple[str, str], int] = field(default_factory=dict)
+    # scenarios whose verify step reported test results
+    reported: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, check: Check) -> None:
@@ -169,6 +171,8 @@ class Scenario:
             check = f"molecule/{self.name}::{step}"
             if step == "verify":
                 count = read_junit(f"molecule/{self.name}", self.junit, self.results)
+                if count:
+                    self.results.reported.add(self.name)
                 if count == 0:
                     self.results.add(Check(f"molecule/{self.name}::(no result)", "failed",
                                            f"verify reported no test result (exit {rc})"))
@@ -205,6 +209,17 @@ class Scenario:
         return self.deploy() and self.finish()
 
 
+def guarded(name: str, target, results: Results):
+    """A thread's work; an exception in it is a failed check, never a lane that silently stopped."""
+    def run_guarded(*args):
+        try:
+            target(*args)
+        except Exception as e:  # noqa: BLE001 - any crash of the runner itself must fail the run
+            results.add(Check(f"{name}::(runner)", "failed", f"{type(e).__name__}: {e}"))
+            results.note(f"STAGE {name}: FAIL (the runner crashed: {type(e).__name__}: {e})")
+    return run_guarded
+
+
 def lanes_from_file() -> list[list[str]]:
     lanes = []
     for line in (ROOT / "molecule/scenarios.txt").read_text().splitlines():
@@ -239,9 +254,11 @@ def main() -> int:
         subprocess.run(["rm", "-rf", str(cache)], check=True)
 
     pytest_cmd = ["pytest", "-q", "-rs", "tests", f"--junitxml={ART / 'junit-pytest.xml'}"]
-    fast = [threading.Thread(target=stage, args=("yamllint", ["yamllint", "--strict", "."], results)),
-            threading.Thread(target=stage, args=("ansible-lint", ["ansible-lint", "--offline"], results)),
-            threading.Thread(target=test_stage,
+    fast = [threading.Thread(target=guarded("yamllint", stage, results),
+                             args=("yamllint", ["yamllint", "--strict", "."], results)),
+            threading.Thread(target=guarded("ansible-lint", stage, results),
+                             args=("ansible-lint", ["ansible-lint", "--offline"], results)),
+            threading.Thread(target=guarded("pytest", test_stage, results),
                              args=("pytest", "pytest", pytest_cmd, ART / "junit-pytest.xml", results))]
 
     selected = os.environ.get("VIXTRACT_SCENARIOS", "").split()
@@ -256,7 +273,7 @@ def main() -> int:
         for thread in fast:
             thread.join()
         for name in selected:
-            Scenario(name, results).whole()
+            guarded(f"molecule-{name}", lambda n: Scenario(n, results).whole(), results)(name)
     elif first.deploy():
         def lane(names, nice, first_scenario=None):
             if first_scenario is not None:
@@ -264,8 +281,9 @@ def main() -> int:
             for name in names:
                 Scenario(name, results, nice).whole()
 
-        workers.append(threading.Thread(target=lane, args=(lanes[0][1:], 0, first)))
-        workers += [threading.Thread(target=lane, args=(names, 10)) for names in lanes[1:]]
+        workers.append(threading.Thread(target=guarded("lane-0", lane, results), args=(lanes[0][1:], 0, first)))
+        workers += [threading.Thread(target=guarded(f"lane-{i}", lane, results), args=(names, 10))
+                    for i, names in enumerate(lanes[1:], 1)]
     else:
         results.note(f"NOT RUN: the rest of molecule/scenarios.txt ({first.name} did not deploy)")
         for name in listed[1:]:
@@ -274,6 +292,12 @@ def main() -> int:
         worker.start()
     for thread in fast + workers:
         thread.join()
+
+    # Every listed scenario reports test results, or it failed: whatever stopped it, it is counted
+    for name in listed:
+        if name not in results.reported and not any(
+                c.name == f"molecule/{name}::(no result)" for c in results.checks):
+            results.add(Check(f"molecule/{name}::(no result)", "failed", "the scenario reported no test result"))
 
     # Scenarios that exist but are not listed are skips like any other: they need an allowlist entry
     for path in sorted((ROOT / "molecule").glob("*/molecule.yml")):
