@@ -32,10 +32,11 @@ def test_stack_network_exists(host):
 
 
 def stack_base(host):
-    """The stack base image, tagged by a digest of its inputs: exactly one."""
-    tags = host.check_output("docker images vixtract/base --format '{{.Repository}}:{{.Tag}}'").split()
-    assert len(tags) == 1, tags
-    return tags[0]
+    """The stack base image the current images are built FROM, tagged by a digest of its inputs (the newest: a
+    server that was re-applied with other inputs keeps the earlier ones)."""
+    tags = host.check_output("docker images vixtract/base --format '{{.CreatedAt}}|{{.Repository}}:{{.Tag}}'")
+    assert tags, "no stack base image"
+    return sorted(tags.splitlines())[-1].split("|")[1]
 
 
 def test_base_image_is_in_the_servers_engine(host):
