@@ -133,16 +133,13 @@ ETL_NOTEBOOK = json.dumps({
         {"cell_type": "code", "id": "etl", "metadata": {}, "execution_count": None, "outputs": [], "source": (
             "from decimal import Decimal\n"
             "import petl as etl\n"
-            "import psycopg\n"
+            "from vixtract import db\n"
             "sales = etl.fromcsv(source_url).convert('id', int).convert('region', str.title)"
             ".convert('amount', Decimal)\n"
-            "rows = list(etl.data(sales))\n"
-            "with psycopg.connect() as conn:\n"
-            "    conn.execute(f'CREATE TABLE IF NOT EXISTS public.{table} '\n"
-            "                 '(id int, region text, amount numeric(10,2), loaded_at timestamptz DEFAULT now())')\n"
-            "    with conn.cursor() as cur:\n"
-            "        cur.executemany(f'INSERT INTO public.{table} (id, region, amount) VALUES (%s, %s, %s)', rows)\n"
-            "print(f'loaded {len(rows)} rows into {table}')\n")},
+            "# the stack's load helper: COPY, a table made from the header on the first run, appended to after\n"
+            "count = db.load(sales, f'public.{table}', create=True,\n"
+            "                types={'id': 'int', 'amount': 'numeric(10,2)'})\n"
+            "print(f'loaded {count} rows into {table}')\n")},
     ]})
 
 
