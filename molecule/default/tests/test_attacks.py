@@ -124,8 +124,11 @@ paths = ["/opt/cronicle", "/opt/cronicle/data", "/opt/cronicle/logs", "/opt/cron
 out = {p: tried(p) for p in paths}
 out["uid"] = os.getuid()
 import subprocess
-out["sudo"] = subprocess.run(["sudo", "-n", "/usr/local/sbin/vixtract-run-notebook"], input="{}", text=True,
-                             capture_output=True).returncode
+try:
+    out["sudo"] = subprocess.run(["sudo", "-n", "/usr/local/sbin/vixtract-run-notebook"], input="{}", text=True,
+                                 capture_output=True).returncode
+except OSError:
+    out["sudo"] = "no sudo"
 json.dump(out, open("probe.json", "w"))
 """
 
