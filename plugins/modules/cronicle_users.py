@@ -17,8 +17,9 @@ options:
   auth_username: {description: Administrator account the module logs in as, type: str, required: true}
   auth_password: {description: Its password, type: str, required: true, no_log: true}
   users:
-    description: The accounts, each with C(username), C(password) and C(privileges); their full name becomes
-      C(username) followed by O(marker).
+    description: >-
+      The accounts, each with C(username), C(password) and C(privileges); their full name becomes C(username)
+      followed by O(marker), unless C(full_name) is given (an account so named is never deleted by the list).
     type: list
     elements: dict
     required: true
@@ -63,6 +64,7 @@ def main():
                 username=dict(type="str", required=True),
                 password=dict(type="str", required=True, no_log=True),
                 privileges=dict(type="dict", default={}),
+                full_name=dict(type="str"),
             )),
             marker=dict(type="str", required=True),
         ),
@@ -76,7 +78,7 @@ def main():
         for user in p["users"]:
             listed.add(user["username"])
             actions = ensure_user(client, module.check_mode, user["username"], user["password"],
-                                  user.get("privileges") or {}, user["username"] + p["marker"])
+                                  user.get("privileges") or {}, user.get("full_name") or user["username"] + p["marker"])
             if actions:
                 changes.append(f"{user['username']}: {', '.join(actions)}")
         for user in all_users(client):

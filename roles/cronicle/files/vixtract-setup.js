@@ -2,17 +2,18 @@
 // vixtract.stack: writes conf/setup.json for Cronicle's one-time `storage-cli.js setup` from the release's
 // sample_conf/setup.json, without the release's Shell Script, HTTP Request and Test plugins (arbitrary commands:
 // the role adds the stack's one plugin, vixtract_notebook, through the API) and with the secrets the role
-// generated instead of admin/admin:
-//   SECRETS/admin_password       password of the 'admin' account
-//   SECRETS/automation_password  password of the 'vixtract' account the role uses for the user API
-//   SECRETS/api_key              the automation API key (global/api_keys)
+// generated instead of admin/admin, from SECRETS/setup.json:
+//   admin_password       password of the 'admin' account
+//   automation_password  password of the 'vixtract' account the role uses for the user API
+//   api_key              the automation API key (global/api_keys)
 const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
 const bcrypt = require('bcrypt-node');
 
 const dir = process.argv[2];
-const secret = (name) => fs.readFileSync(path.join(dir, name), 'utf8').trim();
+const secrets = JSON.parse(fs.readFileSync(path.join(dir, 'setup.json'), 'utf8'));
+const secret = (name) => secrets[name];
 const root = path.dirname(__dirname);
 const setup = JSON.parse(fs.readFileSync(path.join(root, 'sample_conf/setup.json'), 'utf8'));
 
