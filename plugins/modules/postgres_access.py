@@ -78,6 +78,8 @@ changes: {description: What was changed, one line each (never a password), type:
 import base64
 import hashlib
 import hmac
+import stringprep
+import unicodedata
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -91,18 +93,38 @@ ATTRIBUTES = {"SUPERUSER": "rolsuper", "CREATEDB": "rolcreatedb", "CREATEROLE": 
               "LOGIN": "rolcanlogin", "REPLICATION": "rolreplication", "BYPASSRLS": "rolbypassrls"}
 
 
+def saslprep(password):
+    """The password as PostgreSQL hashes it: SASLprep (RFC 4013), or the password as it is where SASLprep refuses it
+    (PostgreSQL does the same: pg_saslprep)."""
+    if password.isascii():
+        return password
+    mapped = "".join(" " if stringprep.in_table_c12(c) else c for c in password if not stringprep.in_table_b1(c))
+    normalized = unicodedata.normalize("NFKC", mapped)
+    prohibited = (stringprep.in_table_c12, stringprep.in_table_c21, stringprep.in_table_c22, stringprep.in_table_c3,
+                  stringprep.in_table_c4, stringprep.in_table_c5, stringprep.in_table_c6, stringprep.in_table_c7,
+                  stringprep.in_table_c8, stringprep.in_table_c9, stringprep.in_table_a1)
+    if any(check(c) for c in normalized for check in prohibited):
+        return password
+    if any(stringprep.in_table_d1(c) for c in normalized):
+        if any(stringprep.in_table_d2(c) for c in normalized) or not (
+                stringprep.in_table_d1(normalized[0]) and stringprep.in_table_d1(normalized[-1])):
+            return password
+    return normalized
+
+
 def scram_matches(stored, password):
-    """Whether PASSWORD gives the stored SCRAM-SHA-256 verifier (RFC 5802/7677)."""
+    """Whether PASSWORD gives the stored SCRAM-SHA-256 verifier (RFC 5802/7677); False for anything else."""
     try:
         method, rest = stored.split("$", 1)
         iterations_salt, keys = rest.split("$", 1)
         iterations, salt = iterations_salt.split(":", 1)
         stored_key, server_key = keys.split(":", 1)
-    except (AttributeError, ValueError):
+        if method != "SCRAM-SHA-256":
+            return False
+        salted = hashlib.pbkdf2_hmac("sha256", saslprep(password).encode(), base64.b64decode(salt, validate=True),
+                                     int(iterations))
+    except (AttributeError, TypeError, ValueError):
         return False
-    if method != "SCRAM-SHA-256":
-        return False
-    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(salt), int(iterations))
     client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
     server = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
     return hmac.compare_digest(base64.b64encode(hashlib.sha256(client_key).digest()).decode(), stored_key) and \

@@ -90,11 +90,12 @@ def write_context(module, context, files, keep, clean):
     written = []
     wanted = {os.path.normpath(path): spec for path, spec in files.items()}
     for path, spec in wanted.items():
-        if path.startswith("..") or os.path.isabs(path):
+        if path.split(os.sep)[0] == ".." or os.path.isabs(path):
             module.fail_json(msg=f"files: {path!r} is outside the context")
         target = os.path.join(context, path)
         content = str(spec.get("content", "")).encode()
-        mode = int(str(spec.get("mode", "0644")), 8)
+        mode = spec.get("mode", "0644")
+        mode = mode if isinstance(mode, int) else int(str(mode), 8)  # YAML's unquoted 0644 is the int 420
         try:
             with open(target, "rb") as f:
                 same = f.read() == content and stat.S_IMODE(os.lstat(target).st_mode) == mode
@@ -159,8 +160,8 @@ def main():
             cmd += ["--build-arg", f"{key}={value}"]
         rc, out, err = module.run_command(cmd + [p["context"]])
         if rc != 0:
-            module.fail_json(msg=f"building {ref} failed (docker build exited {rc}): "
-                                 f"{(out + err).strip().splitlines()[-40:]}", ref=ref, written=written)
+            tail = "\n".join((out + err).strip().splitlines()[-40:])
+            module.fail_json(msg=f"building {ref} failed (docker build exited {rc}):\n{tail}", ref=ref, written=written)
         built = True
     module.exit_json(changed=bool(written) or built or (not present and p["build"]), ref=ref, present=present,
                      built=built, written=written)
