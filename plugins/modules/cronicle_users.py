@@ -10,7 +10,7 @@ version_added: 1.1.0
 description:
   - Each account of O(users) is created or updated as M(vixtract.stack.cronicle_user) does it (privileges given are
     set, the account is activated, the password changed when it no longer logs in).
-  - The list is authoritative for the accounts it made: an account whose full name ends with O(marker) and that is
+  - The list is authoritative for the accounts it made; an account whose full name ends with O(marker) and that is
     not in O(users) is deleted. Accounts made otherwise (in the UI, Cronicle's own C(admin)) are never touched.
 options:
   url: {description: Base URL of Cronicle's API, type: str, required: true}

@@ -14,7 +14,7 @@ description:
   - When the engine has no image of that name and O(build) is true, builds it (C(docker build), with
     O(build_args)). An image is therefore built only when one of its inputs changed, and a server that already
     holds it (a re-run, or images loaded from elsewhere) builds nothing.
-  - One call does what a directory, a copy per file, a template, a digest and a build check did: a re-run of a
+  - One call does what a directory, a copy per file, a template, a digest and a build check did; a re-run of a
     stack with five images makes five calls.
 options:
   name: {description: The image's repository, e.g. C(vixtract/postgres), type: str, required: true}
