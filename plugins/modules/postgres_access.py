@@ -315,13 +315,20 @@ class Access:
                     self.grant_select_on_tables(rdb, schema, reader["name"])
                     self.default_select(rdb, schema, reader["name"], list(dict.fromkeys(p["readers_cover"] + [owner])))
 
-        marked = [name for (name,) in self.all(
-            "SELECT r.rolname FROM pg_roles r WHERE shobj_description(r.oid, 'pg_authid') = %s", (p["users_marker"],))]
+        self.retire([name for (name,) in self.all(
+            "SELECT r.rolname FROM pg_roles r WHERE shobj_description(r.oid, 'pg_authid') = %s", (p["users_marker"],))])
+
+    def retire(self, marked):
+        """Drops the absent roles and the MARKED (made for vixtract_users) of users no longer listed; the marked
+        roles of users listed without PostgreSQL access keep existing but cannot log in."""
+        p = self.p
         with_access = {u["name"] for u in p["users"]}
-        for name in sorted(set(p["absent_roles"]) | {m for m in marked if m not in p["listed_users"]}):
+        gone = set(p["absent_roles"]) | {m for m in marked if m not in p["listed_users"]}
+        for name in sorted(gone):
             self.drop_role(name)
         for name in marked:
-            if name in p["listed_users"] and name not in with_access:
+            # a user listed with state: absent is gone, not kept without login (ensure_role would make it again)
+            if name in p["listed_users"] and name not in with_access and name not in gone:
                 self.ensure_role(name, ["NOLOGIN"])
 
 

@@ -1,5 +1,6 @@
 """postgres_access's pure functions: scram_matches (a password against a stored SCRAM-SHA-256 verifier) and
-wrong_attributes (the role attributes a pg_roles row does not have yet). The module itself needs psycopg2 and a
+wrong_attributes (the role attributes a pg_roles row does not have yet), and Access.retire (which roles go) with
+its statements recorded. The module itself needs psycopg2 and a
 server, neither of which these tests use.
 
 The verifiers are built here as PostgreSQL builds them (RFC 5802 and RFC 7677), with Hi() written out from RFC 5802
@@ -11,7 +12,7 @@ import hmac
 
 import pytest
 
-from ansible_collections.vixtract.stack.plugins.modules.postgres_access import scram_matches, wrong_attributes
+from ansible_collections.vixtract.stack.plugins.modules.postgres_access import Access, scram_matches, wrong_attributes
 
 
 # --- SCRAM-SHA-256 as RFC 5802 / RFC 7677 define it ---
@@ -236,3 +237,45 @@ def test_no_attributes_asked():
 def test_a_column_that_is_null_or_absent_counts_as_false():
     assert wrong_attributes({"rolcanlogin": None}, ["LOGIN", "NOSUPERUSER"]) == ["LOGIN"]
     assert wrong_attributes({}, ["NOLOGIN", "CREATEDB"]) == ["CREATEDB"]
+
+
+# --- which roles go: Access.retire with the statements recorded, no server ---
+
+class RecordingAccess(Access):
+    """Access whose role statements are recorded instead of sent."""
+
+    def __init__(self, **params):
+        self.p = {"absent_roles": [], "listed_users": [], "users": [], **params}
+        self.check = False
+        self.done = []
+
+    def drop_role(self, name):
+        self.done.append(("drop", name))
+
+    def ensure_role(self, name, attributes=(), password=None, comment=None):
+        self.done.append(("ensure", name, tuple(attributes)))
+
+
+def test_a_user_listed_with_state_absent_is_dropped_and_not_made_again():
+    access = RecordingAccess(absent_roles=["pgtest"], listed_users=["alice", "pgtest"],
+                             users=[{"name": "alice", "password": "x"}])
+    access.retire(["alice", "pgtest"])
+    assert access.done == [("drop", "pgtest")]
+
+
+def test_a_user_no_longer_listed_is_dropped():
+    access = RecordingAccess(listed_users=["alice"], users=[{"name": "alice", "password": "x"}])
+    access.retire(["alice", "bob"])
+    assert access.done == [("drop", "bob")]
+
+
+def test_a_listed_user_without_postgres_keeps_a_role_that_cannot_log_in():
+    access = RecordingAccess(listed_users=["alice", "carol"], users=[{"name": "alice", "password": "x"}])
+    access.retire(["alice", "carol"])
+    assert access.done == [("ensure", "carol", ("NOLOGIN",))]
+
+
+def test_roles_not_made_for_users_are_dropped_only_when_absent():
+    access = RecordingAccess(absent_roles=["old_bi"], listed_users=[])
+    access.retire([])
+    assert access.done == [("drop", "old_bi")]
