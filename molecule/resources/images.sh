@@ -92,4 +92,4 @@ fi
 log "ready: $SERVER_IMAGE, $BASE_ARCHIVE, $CLIENT_IMAGE"
 
 # The Cronicle release archives every scenario deploys (fails when none can be had)
-"$here/cronicle-archives.sh"
+"$here/release_archives.sh"

@@ -1,6 +1,6 @@
 """The promises of the cronicle role, checked on the server the scenario deployed.
 
-Cronicle comes from the release archive the dependency step found (molecule/resources/cronicle-archives.sh);
+Cronicle comes from the release archive the dependency step found (molecule/resources/release_archives.sh);
 a scenario without Cronicle fails these tests, it never skips them.
 """
 import base64
