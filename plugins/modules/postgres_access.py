@@ -131,6 +131,11 @@ def scram_matches(stored, password):
         hmac.compare_digest(base64.b64encode(server).decode(), server_key)
 
 
+def unknown_attributes(attributes):
+    """The ATTRIBUTES that are not role attributes (NAME or NONAME of ATTRIBUTES): they would reach SQL as text."""
+    return [a for a in attributes if a not in ATTRIBUTES and not (a.startswith("NO") and a[2:] in ATTRIBUTES)]
+
+
 def wrong_attributes(current, attributes):
     """The ATTRIBUTES (e.g. LOGIN, NOSUPERUSER) the role of CURRENT (pg_roles columns) does not have yet."""
     wrong = []
@@ -187,6 +192,9 @@ class Access:
 
     def ensure_role(self, name, attributes=(), password=None, comment=None):
         """A role with these attributes (others as they are), this password, this comment."""
+        unknown = unknown_attributes(attributes)
+        if unknown:
+            raise ValueError(f"{name}: not a role attribute: {', '.join(unknown)}")
         current = self.role(name)
         ident = sql.Identifier(name)
         if current is None:
@@ -365,6 +373,8 @@ def main():
         access.apply()
     except psycopg2.Error as e:
         module.fail_json(msg=f"PostgreSQL refused: {str(e).strip()}", changes=access.changes)
+    except ValueError as e:
+        module.fail_json(msg=str(e), changes=access.changes)
     finally:
         for conn in access.conns.values():
             conn.close()

@@ -12,7 +12,8 @@ import hmac
 
 import pytest
 
-from ansible_collections.vixtract.stack.plugins.modules.postgres_access import Access, scram_matches, wrong_attributes
+from ansible_collections.vixtract.stack.plugins.modules.postgres_access import (Access, scram_matches, unknown_attributes,
+                                                                          wrong_attributes)
 
 
 # --- SCRAM-SHA-256 as RFC 5802 / RFC 7677 define it ---
@@ -279,3 +280,30 @@ def test_roles_not_made_for_users_are_dropped_only_when_absent():
     access = RecordingAccess(absent_roles=["old_bi"], listed_users=[])
     access.retire([])
     assert access.done == [("drop", "old_bi")]
+
+
+# --- attributes are the only text that reaches SQL unquoted: nothing else gets through ---
+
+def test_role_attributes_and_their_negations_are_known():
+    assert unknown_attributes(["LOGIN", "NOLOGIN", "CREATEDB", "NOSUPERUSER", "BYPASSRLS", "NOINHERIT"]) == []
+
+
+@pytest.mark.parametrize("attribute", ["LOGIN; DROP DATABASE etl", "PASSWORD 'x'", "IN ROLE postgres", "NO",
+                                       "NOLOGIN --", "login", "CONNECTION LIMIT 1", ""])
+def test_anything_else_is_unknown(attribute):
+    assert unknown_attributes(["LOGIN", attribute]) == [attribute]
+
+
+class NoServerAccess(Access):
+    """Access without a server: a role lookup that would reach the server fails the test."""
+
+    def __init__(self):
+        self.p, self.check, self.changes = {}, False, []
+
+    def role(self, name):
+        raise AssertionError("the role was looked up: the attributes were not refused first")
+
+
+def test_ensure_role_refuses_an_attribute_that_would_inject_sql_before_touching_the_server():
+    with pytest.raises(ValueError, match="not a role attribute: LOGIN; DROP DATABASE etl"):
+        NoServerAccess().ensure_role("mallory", ["LOGIN; DROP DATABASE etl"])
