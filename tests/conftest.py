@@ -23,7 +23,7 @@ def run_site(tmp_path):
     The host points at a closed port on loopback: if any task tried to reach it, the run would
     report it UNREACHABLE. Returns (returncode, output)."""
 
-    def run(extra_vars, host_vars=None, verbose=False):
+    def run(extra_vars, host_vars=None, verbose=False, playbook="playbooks/site.yml"):
         inventory = tmp_path / "inventory"
         inventory.mkdir(exist_ok=True)
         host = {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 9,
@@ -37,7 +37,7 @@ def run_site(tmp_path):
         env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                    ANSIBLE_FORCE_COLOR="0")
         proc = subprocess.run(
-            [tool("ansible-playbook"), "-i", str(inventory), "playbooks/site.yml", "-e", f"@{tmp_path / 'vars.yml'}"]
+            [tool("ansible-playbook"), "-i", str(inventory), playbook, "-e", f"@{tmp_path / 'vars.yml'}"]
             + (["-vvv"] if verbose else []),
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         return proc.returncode, proc.stdout + proc.stderr

@@ -66,3 +66,25 @@ def test_the_sources_check_can_be_switched_off(run_site):
     assert "UNREACHABLE" not in out[:docker_play], out
     assert "UNREACHABLE" in out[docker_play:], out
     assert rc != 0
+
+
+@pytest.mark.parametrize("confirm", [None, "yes", "delete all data "], ids=["missing", "yes", "trailing space"])
+def test_a_purge_without_its_second_key_stops_the_uninstall_before_it_reaches_a_server(run_site, confirm):
+    extra = {"vixtract_purge": True, **({"vixtract_purge_confirm": confirm} if confirm is not None else {})}
+    rc, out = run_site(extra, playbook="playbooks/uninstall.yml")
+    assert rc != 0, out
+    assert "To do it, also set vixtract_purge_confirm='delete all data'" in out, out
+    assert "PLAY [Remove the components]" not in out, out
+    assert "UNREACHABLE" not in out, out
+
+
+def test_a_confirmed_purge_passes_validation_and_the_uninstall_asks_no_source(run_site):
+    """With both keys the uninstall goes on to the server (the closed port); it skips the sources check, as it
+    downloads nothing."""
+    rc, out = run_site({"vixtract_purge": True, "vixtract_purge_confirm": "delete all data"},
+                       playbook="playbooks/uninstall.yml")
+    removal = out.find("PLAY [Remove the components]")
+    assert removal > 0, out
+    assert out.find("UNREACHABLE") > removal, out
+    assert "UNREACHABLE" not in out[:removal], out
+    assert rc != 0
