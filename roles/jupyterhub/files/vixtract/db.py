@@ -42,12 +42,13 @@ import uuid
 
 import psycopg
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
 __all__ = ["LoadError", "connect", "copy_text", "infer_types", "load"]
 
 MODES = ("append", "replace", "upsert")
 SAMPLE = 1000          # rows looked at to guess column types
-BATCH = 20000          # rows encoded and sent to COPY at once
+BATCH = 5000           # rows encoded and queued for COPY at once
 
 
 class LoadError(Exception):
@@ -64,11 +65,12 @@ def connect(**kwargs):
 
 
 # --- what COPY reads -------------------------------------------------------------------------------------------
-# CSV written by Python's csv module (in C): every value but None quoted, so None is NULL and '' an empty string.
-# Where the csv module cannot do that (Python < 3.12), COPY's text format, escaped value by value.
+# CSV written by Python's csv module (in C): strings quoted, None written bare and empty, so None is NULL and ''
+# an empty string; numbers, dates and the like bare (less for the server to parse). Where the csv module cannot do
+# that (Python < 3.12), COPY's text format, escaped value by value.
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_CSV = hasattr(csv, "QUOTE_NOTNULL")
+_CSV = hasattr(csv, "QUOTE_STRINGS")
 
 
 def _text(value):
@@ -211,10 +213,11 @@ def _copy(cur, target, header, rows, has_bytes=False):
                 if typed else sql.SQL("")
             statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv{})").format(target, columns, options)
             buffer = io.StringIO()
-            writer = csv.writer(buffer, quoting=csv.QUOTE_NOTNULL, lineterminator="\n")
+            writer = csv.writer(buffer, quoting=csv.QUOTE_STRINGS, lineterminator="\n")
         else:
             statement = sql.SQL("COPY {} ({}) FROM STDIN").format(target, columns)
-        with cur.copy(statement) as copy:
+        # The queued writer sends from a thread of its own: the next batch is encoded while the server parses this one
+        with cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
             while True:
                 batch = list(itertools.islice(iterator, BATCH))
                 if not batch:
