@@ -8,7 +8,10 @@ take the API key (header X-API-Key); the user-management calls of pixl-server-us
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import os
 
 from ansible.module_utils.urls import open_url
 
@@ -71,13 +74,71 @@ class CronicleClient:
         self.call("/api/user/logout", {}, check=False, session=session_id)
 
 
-def ensure_user(client, check_mode, username, password=None, privileges=None, full_name=None, state="present"):
+class PasswordLedger:
+    """Which accounts logged in with which password, as of the account's last change (its `modified` time).
+
+    Logging in is the only way to compare a password with Cronicle's bcrypt hash, and it costs a bcrypt round in
+    Cronicle for every account on every run. The ledger (a JSON file, 0600) keeps for each account a salted PBKDF2
+    digest of the password that last logged in and the account's `modified` time then; while both still match, the
+    login is skipped. Any change to the account in Cronicle (a password changed in its UI, by an administrator or by
+    a reset) moves `modified`, and the next run logs in again. An unreadable file is an empty ledger."""
+
+    ITERATIONS = 100_000
+
+    def __init__(self, path):
+        self.path = path
+        self.dirty = False
+        try:
+            with open(path, encoding="utf-8") as f:
+                self.entries = json.load(f)
+            if not isinstance(self.entries, dict):
+                raise ValueError(path)
+        except (OSError, ValueError):
+            self.entries = {}
+
+    def _digest(self, password, salt):
+        return hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), self.ITERATIONS).hex()
+
+    def knows(self, username, password, modified):
+        entry = self.entries.get(username)
+        if not isinstance(entry, dict) or modified is None or entry.get("modified") != modified:
+            return False
+        try:
+            return hmac.compare_digest(str(entry.get("digest")), self._digest(password, str(entry.get("salt"))))
+        except ValueError:
+            return False
+
+    def record(self, username, password, modified):
+        if modified is None:
+            return
+        salt = os.urandom(16).hex()
+        self.entries[username] = {"salt": salt, "digest": self._digest(password, salt), "modified": modified}
+        self.dirty = True
+
+    def forget(self, username):
+        if self.entries.pop(username, None) is not None:
+            self.dirty = True
+
+    def save(self):
+        if not self.dirty:
+            return
+        tmp = self.path + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(self.entries, f)
+        os.replace(tmp, self.path)
+
+
+def ensure_user(client, check_mode, username, password=None, privileges=None, full_name=None, state="present",
+                ledger=None):
     """Make one Cronicle account match: created, updated (privileges given are set, others left alone; activated;
     password changed when it no longer logs in) or deleted. Returns what was done (created, deleted, privileges,
-    activated, password)."""
+    activated, password). With a PasswordLedger, a password it knows for the account as it is is not tried again."""
     actions = []
     found = client.call("/api/user/admin_get_user", {"username": username}, check=False)
     user = found.get("user") if found.get("code") == 0 else None
+    if ledger is not None and (state == "absent" or not user):
+        ledger.forget(username)
     if state == "absent":
         if user:
             actions.append("deleted")
@@ -103,15 +164,23 @@ def ensure_user(client, check_mode, username, password=None, privileges=None, fu
     if not user.get("active"):
         updates["active"] = 1
         actions.append("activated")
-    # The only way to compare a password with its bcrypt hash: log in with it
-    own = client.login(username, password)
-    if own:
-        client.logout(own)
-    else:
-        updates["new_password"] = password
-        actions.append("password")
+    # The only way to compare a password with its bcrypt hash: log in with it (unless the ledger knows it)
+    known = ledger is not None and ledger.knows(username, password, user.get("modified"))
+    if not known:
+        own = client.login(username, password)
+        if own:
+            client.logout(own)
+        else:
+            updates["new_password"] = password
+            actions.append("password")
     if updates and not check_mode:
         client.call("/api/user/admin_update", dict(updates, username=username))
+    if ledger is not None and not known and not check_mode:
+        if updates:
+            # the update moved the account's `modified`: the ledger keeps the new one
+            again = client.call("/api/user/admin_get_user", {"username": username}, check=False)
+            user = again.get("user") if again.get("code") == 0 else {}
+        ledger.record(username, password, (user or {}).get("modified"))
     return actions
 
 

@@ -24,6 +24,13 @@ options:
     elements: dict
     required: true
   marker: {description: End of the full name of the accounts this list manages, type: str, required: true}
+  ledger:
+    description:
+      - A file on the host (JSON, mode 0600) where the module notes, for each account, a salted PBKDF2 digest of
+        the password that last logged in and the account's C(modified) time then. While both match, the module does
+        not log in to compare the password (a bcrypt round in Cronicle per account and run); any change to the
+        account in Cronicle moves C(modified) and the next run logs in again. Unset, every password is tried.
+    type: path
 attributes:
   check_mode: {support: full, description: Reports what it would change without changing it.}
   diff_mode: {support: none, description: C(changes) names what changed, never a password.}
@@ -37,6 +44,7 @@ EXAMPLES = r"""
     auth_username: vixtract
     auth_password: "{{ automation_password }}"
     marker: " (vixtract_users)"
+    ledger: /opt/vixtract/cronicle/logins.json
     users:
       - {username: anna.k, password: "{{ anna_password }}", privileges: {admin: 1}}
   no_log: true
@@ -53,7 +61,8 @@ changes:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vixtract.stack.plugins.module_utils.cronicle import (CONNECTION_ARGUMENT_SPEC, CronicleError,
-                                                                    all_users, ensure_user, logged_in_client)
+                                                                    PasswordLedger, all_users, ensure_user,
+                                                                    logged_in_client)
 
 
 def main():
@@ -67,18 +76,21 @@ def main():
                 full_name=dict(type="str"),
             )),
             marker=dict(type="str", required=True),
+            ledger=dict(type="path"),
         ),
         supports_check_mode=True,
     )
     p = module.params
     client = logged_in_client(module)
+    ledger = PasswordLedger(p["ledger"]) if p["ledger"] else None
     changes = []
     try:
         listed = set()
         for user in p["users"]:
             listed.add(user["username"])
             actions = ensure_user(client, module.check_mode, user["username"], user["password"],
-                                  user.get("privileges") or {}, user.get("full_name") or user["username"] + p["marker"])
+                                  user.get("privileges") or {}, user.get("full_name") or user["username"] + p["marker"],
+                                  ledger=ledger)
             if actions:
                 changes.append(f"{user['username']}: {', '.join(actions)}")
         for user in all_users(client):
@@ -86,6 +98,10 @@ def main():
                 changes.append(f"{user['username']}: deleted (no longer listed)")
                 if not module.check_mode:
                     client.call("/api/user/admin_delete", {"username": user["username"]})
+                    if ledger is not None:
+                        ledger.forget(user["username"])
+        if ledger is not None and not module.check_mode:
+            ledger.save()
     except CronicleError as e:
         module.fail_json(msg=str(e), changes=changes)
     finally:

@@ -72,7 +72,11 @@ class FakeCronicle:
     def add_user(self, username, password, privileges=None, active=1, full_name=None):
         self.users[username] = {"username": username, "password": password, "privileges": privileges or {},
                                 "active": active, "full_name": full_name or username,
-                                "email": username + "@localhost"}
+                                "email": username + "@localhost", "modified": self._tick()}
+
+    def change_in_the_ui(self, username, **fields):
+        """What a person does in Cronicle's UI (their password, say): the account's `modified` moves."""
+        self.users[username].update(fields, modified=self._tick())
 
     def paths(self):
         return [r.path for r in self.requests]
@@ -87,6 +91,10 @@ class FakeCronicle:
         return dict(self.sessions)
 
     # the fake API
+    def _tick(self):
+        self._clock = getattr(self, "_clock", 1796000000) + 1
+        return self._clock
+
     def _new_id(self, prefix):
         self._ids += 1
         return f"{prefix}{self._ids}"
@@ -120,7 +128,7 @@ class FakeCronicle:
     def _create_user(self, r):
         if r.body["username"] in self.users:
             return {"code": "user", "description": "User already exists: " + r.body["username"]}
-        self.users[r.body["username"]] = dict(r.body, active=1)
+        self.users[r.body["username"]] = dict(r.body, active=1, modified=self._tick())
         return {"code": 0}
 
     def _update_user(self, r):
@@ -128,6 +136,7 @@ class FakeCronicle:
         user.update({k: v for k, v in r.body.items() if k != "new_password"})
         if "new_password" in r.body:
             user["password"] = r.body["new_password"]
+        user["modified"] = self._tick()
         return {"code": 0}
 
     def _delete_user(self, r):

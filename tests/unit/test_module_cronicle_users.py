@@ -192,3 +192,75 @@ def test_refused_login_fails_before_anything_is_read(cronicle, run_module):
     assert result["failed"] is True
     assert result["msg"].startswith("Cronicle refused the login of vixtract")
     assert cronicle.paths() == ["/api/user/login"]
+
+
+# --- the ledger: passwords that logged in are not tried again while the account is unchanged ---------------------
+
+def logins(cronicle):
+    """Whose passwords were tried, in order (the module's own administrator first)."""
+    names = [r.body.get("username") for r in cronicle.requests if r.path == "/api/user/login"]
+    cronicle.requests.clear()
+    return names
+
+
+def test_a_password_that_logged_in_is_not_tried_again_while_the_account_is_unchanged(cronicle, run_module, tmp_path):
+    cronicle.add_user("anna.k", "pw-anna-123", USER_PRIVILEGES, full_name="anna.k (vixtract_users)")
+    ledger = tmp_path / "logins.json"
+    assert outcome(run_module(main, args(cronicle, [anna()], ledger=str(ledger)))) == (False, [])
+    assert logins(cronicle) == ["vixtract", "anna.k"]
+    assert ledger.stat().st_mode & 0o777 == 0o600
+    assert "pw-anna-123" not in ledger.read_text()
+    assert outcome(run_module(main, args(cronicle, [anna()], ledger=str(ledger)))) == (False, [])
+    assert logins(cronicle) == ["vixtract"]
+    assert writes(cronicle) == []
+
+
+def test_a_password_changed_in_the_ui_is_found_and_set_back(cronicle, run_module, tmp_path):
+    cronicle.add_user("anna.k", "pw-anna-123", USER_PRIVILEGES, full_name="anna.k (vixtract_users)")
+    ledger = str(tmp_path / "logins.json")
+    run_module(main, args(cronicle, [anna()], ledger=ledger))
+    cronicle.change_in_the_ui("anna.k", password="mine-now")
+    logins(cronicle)
+    assert outcome(run_module(main, args(cronicle, [anna()], ledger=ledger))) == (True, ["password"])
+    assert logins(cronicle) == ["vixtract", "anna.k"]
+    assert cronicle.users["anna.k"]["password"] == "pw-anna-123"
+    # the ledger follows the account as the module left it: the next run tries nothing
+    assert outcome(run_module(main, args(cronicle, [anna()], ledger=ledger))) == (False, [])
+    assert logins(cronicle) == ["vixtract"]
+
+
+def test_a_password_changed_in_the_inventory_is_tried_and_set(cronicle, run_module, tmp_path):
+    cronicle.add_user("anna.k", "pw-anna-123", USER_PRIVILEGES, full_name="anna.k (vixtract_users)")
+    ledger = str(tmp_path / "logins.json")
+    run_module(main, args(cronicle, [anna()], ledger=ledger))
+    logins(cronicle)
+    assert outcome(run_module(main, args(cronicle, [anna(password="pw-anna-456")], ledger=ledger))) == \
+        (True, ["password"])
+    assert logins(cronicle) == ["vixtract", "anna.k"]
+    assert cronicle.users["anna.k"]["password"] == "pw-anna-456"
+
+
+@pytest.mark.parametrize("content", ["not json", "[1, 2]", '{"anna.k": {"salt": "zz", "digest": "x", "modified": 0}}'],
+                         ids=["garbage", "a list", "a broken entry"])
+def test_an_unreadable_ledger_only_means_logging_in(cronicle, run_module, tmp_path, content):
+    cronicle.add_user("anna.k", "pw-anna-123", USER_PRIVILEGES, full_name="anna.k (vixtract_users)")
+    ledger = tmp_path / "logins.json"
+    ledger.write_text(content)
+    assert outcome(run_module(main, args(cronicle, [anna()], ledger=str(ledger)))) == (False, [])
+    assert logins(cronicle) == ["vixtract", "anna.k"]
+
+
+def test_check_mode_writes_no_ledger(cronicle, run_module, tmp_path):
+    cronicle.add_user("anna.k", "pw-anna-123", USER_PRIVILEGES, full_name="anna.k (vixtract_users)")
+    ledger = tmp_path / "logins.json"
+    run_module(main, args(cronicle, [anna()], ledger=str(ledger), _ansible_check_mode=True))
+    assert not ledger.exists()
+
+
+def test_an_account_deleted_from_the_list_leaves_the_ledger(cronicle, run_module, tmp_path):
+    cronicle.add_user("anna.k", "pw-anna-123", USER_PRIVILEGES, full_name="anna.k (vixtract_users)")
+    ledger = tmp_path / "logins.json"
+    run_module(main, args(cronicle, [anna()], ledger=str(ledger)))
+    assert "anna.k" in ledger.read_text()
+    run_module(main, args(cronicle, [], ledger=str(ledger)))
+    assert "anna.k" not in ledger.read_text()
