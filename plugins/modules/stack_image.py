@@ -66,9 +66,10 @@ written: {description: Context files written or removed, type: list, elements: s
 
 import hashlib
 import os
-import stat
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vixtract.stack.plugins.module_utils.files import file_differs, parse_mode, write_file
 
 
 def context_digest(context, extra_input):
@@ -94,22 +95,12 @@ def write_context(module, context, files, keep, clean):
             module.fail_json(msg=f"files: {path!r} is outside the context")
         target = os.path.join(context, path)
         content = str(spec.get("content", "")).encode()
-        mode = spec.get("mode", "0644")
-        mode = mode if isinstance(mode, int) else int(str(mode), 8)  # YAML's unquoted 0644 is the int 420
-        try:
-            with open(target, "rb") as f:
-                same = f.read() == content and stat.S_IMODE(os.lstat(target).st_mode) == mode
-        except FileNotFoundError:
-            same = False
-        if same:
+        mode = parse_mode(spec.get("mode"))
+        if not file_differs(target, content, mode):
             continue
         written.append(path)
         if not module.check_mode:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with open(target + ".tmp", "wb") as f:
-                f.write(content)
-            os.chmod(target + ".tmp", mode)
-            os.replace(target + ".tmp", target)
+            write_file(module, target, content, mode)
     kept = {os.path.normpath(k) for k in keep}
     for root, _, names in os.walk(context) if clean else ():
         for name in names:
