@@ -9,6 +9,7 @@ import os
 import pwd
 import shlex
 import stat
+import tempfile
 
 
 def parse_mode(mode, default="0644"):
@@ -53,9 +54,9 @@ def write_file(module, target, content, mode, uid=-1, gid=-1, validate=None):
     """Write TARGET through a temporary file beside it: mode and owner set, VALIDATE (a command, %s the temporary
     file) run on it, then renamed into place. A rejected file fails the module and leaves TARGET as it was."""
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    tmp = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.vixtract-tmp")
+    # a new name of its own (O_EXCL, mode 0600): never a file or link someone left under a name known in advance
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", dir=os.path.dirname(target))
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(content)
         os.chown(tmp, uid, gid)

@@ -93,3 +93,17 @@ def test_directories_are_made_with_their_mode_and_set_back_when_changed(tmp_path
     again = run_module(main, {"path": str(tmp_path / "nginx"), "dirs": dirs})
     assert again["written"] == ["tls/"] and mode_of(tmp_path / "nginx/tls") == 0o700
     assert run_module(main, {"path": str(tmp_path / "nginx"), "dirs": dirs})["changed"] is False
+
+
+def test_a_link_planted_in_the_directory_is_replaced_not_followed(tmp_path, run_module):
+    """A symbolic link where a file is to be written (or under any name beside it) never redirects the write."""
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "a.conf").symlink_to(victim)
+    (conf / ".a.conf.vixtract-tmp").symlink_to(victim)
+    result = run_module(main, {"path": str(conf), "files": {"a.conf": {"content": "new"}}})
+    assert result["written"] == ["a.conf"]
+    assert victim.read_text() == "precious"
+    assert not (conf / "a.conf").is_symlink() and (conf / "a.conf").read_text() == "new"
