@@ -28,7 +28,7 @@ def test_uninstall_removes_what_ran_keeps_the_data_and_site_yml_brings_it_back(h
 
     rc, out = converge(playbook="playbooks/uninstall.yml")
     assert rc == 0, out[-3000:]
-    assert not set(lines(host, "docker ps -aq --format '{{.Names}}'")) & set(COMPONENTS)
+    assert not set(lines(host, "docker ps -a --format '{{.Names}}'")) & set(COMPONENTS)
     repositories = lines(host, "docker images --format '{{.Repository}}'")
     assert not set(repositories) & set(IMAGES), repositories
     assert set(lines(host, "docker volume ls -q")) == volumes_before
