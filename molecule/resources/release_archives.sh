@@ -4,8 +4,9 @@
 # Where each comes from, first found wins:
 #   1. ../shared/cronicle/ beside the project (every developer machine and CI), checked against its SHA256SUMS
 #   2. $VIXTRACT_TEST_CRONICLE_CACHE (default /var/cache/vixtract/cronicle), an archive you made yourself
-#      (`git archive --format=tar.gz --prefix=Cronicle-VERSION/ vVERSION` of jhuckaby/Cronicle)
-#   3. the download of the release from GitHub into that cache, checked against the role's known checksum
+#      (docs/testing.md says how)
+#   3. the download from the role's own cronicle_archive_url into that cache, checked against the role's known
+#      checksum (both read from the role, so they are written once)
 # When none works, the step fails (and with it the scenario): Cronicle is never quietly left out.
 set -euo pipefail
 project=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,7 +33,8 @@ for version in $versions; do
     found=$cache/$name
   fi
   if [ -z "$found" ]; then
-    url=https://github.com/jhuckaby/Cronicle/archive/refs/tags/v$version.tar.gz
+    url=$(sed -n 's/^cronicle_archive_url: "\(.*\)"$/\1/p' "$project/roles/cronicle/defaults/main.yml" \
+          | sed "s/{{ *cronicle_version *}}/$version/")
     sum=$(grep -A0 "\"$version\":" "$project/roles/cronicle/vars/main.yml" | sed -n 's/.*sha256:\([0-9a-f]*\).*/\1/p')
     if [ -n "$sum" ] && mkdir -p "$cache" && curl -fsSL --max-time 60 -o "$cache/$name.part" "$url" 2>/dev/null \
        && echo "$sum  $cache/$name.part" | sha256sum -c --status; then
