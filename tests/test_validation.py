@@ -88,3 +88,50 @@ def test_a_confirmed_purge_passes_validation_and_the_uninstall_asks_no_source(ru
     assert out.find("UNREACHABLE") > removal, out
     assert "UNREACHABLE" not in out[:removal], out
     assert rc != 0
+
+
+# Backups hold every password hash, key and notebook: they never land where a container, a user or the roles'
+# own rewrites reach, and the schedule never becomes more than cron's time fields
+BAD_BACKUP_SETTINGS = {
+    "relative backup dir": ({"vixtract_backup_dir": "backups"}, "vixtract_backup_dir 'backups' must be an absolute"),
+    "backup dir in a Docker volume": (
+        {"vixtract_backup_dir": "/var/lib/docker/volumes/vixtract-jupyterhub-home/_data/x"},
+        "outside Docker's data (/var/lib/docker)"),
+    "backup dir in the stack's directory": ({"vixtract_backup_dir": "/opt/vixtract/backups"},
+                                            "vixtract_backup_dir '/opt/vixtract/backups' must be"),
+    "backup dir climbing out": ({"vixtract_backup_dir": "/srv/backups/../../opt/vixtract"},
+                                "vixtract_backup_dir '/srv/backups/../../opt/vixtract' must be"),
+    "backup dir with a double slash": ({"vixtract_backup_dir": "/var/lib//docker/x"},
+                                       "vixtract_backup_dir '/var/lib//docker/x' must be"),
+    "backup dir in /tmp": ({"vixtract_backup_dir": "/tmp/backups"}, "vixtract_backup_dir '/tmp/backups' must be"),
+    "backup dir that is /etc": ({"vixtract_backup_dir": "/etc"}, "vixtract_backup_dir '/etc' must be"),
+    "backup dir that is the root": ({"vixtract_backup_dir": "/"}, "vixtract_backup_dir '/' must be"),
+    "backup dir with a space": ({"vixtract_backup_dir": "/srv/my backups"}, "vixtract_backup_dir '/srv/my backups'"),
+    "keep zero backups": ({"vixtract_backup_keep": 0}, "vixtract_backup_keep must be a whole number of at least 1"),
+    "keep a word": ({"vixtract_backup_keep": "all"},
+                    "argument 'vixtract_backup_keep' is of type str and we were unable to convert to int"),
+    "schedule with a command": ({"vixtract_backup_schedule": "* * * * * root rm -rf /"},
+                                'vixtract_backup_schedule empty, @daily'),
+    "schedule with a second line": ({"vixtract_backup_schedule": "30 2 * * *\n* * * * * root id"},
+                                    "vixtract_backup_schedule empty, @daily"),
+    "schedule with four fields": ({"vixtract_backup_schedule": "30 2 * *"}, "vixtract_backup_schedule empty"),
+    "relative copy dir": ({"vixtract_backup_copy_dir": "copies"}, 'vixtract_backup_copy_dir empty or an absolute'),
+}
+
+
+@pytest.mark.parametrize("playbook", ["playbooks/site.yml", "playbooks/backup.yml"])
+@pytest.mark.parametrize("case", sorted(BAD_BACKUP_SETTINGS))
+def test_bad_backup_settings_stop_before_any_server_is_touched(run_site, case, playbook):
+    extra_vars, message = BAD_BACKUP_SETTINGS[case]
+    rc, out = run_site({"vixtract_users": VALID_USERS, **extra_vars}, playbook=playbook)
+    assert_stopped_in_validation(rc, out, message)
+
+
+def test_good_backup_settings_pass_validation(run_site):
+    rc, out = run_site({"vixtract_users": VALID_USERS, "vixtract_backup_dir": "/srv/backups/vixtract",
+                        "vixtract_backup_keep": 3, "vixtract_backup_schedule": "30 2 * * 1-5",
+                        "vixtract_backup_copy_dir": "/srv/copies"}, playbook="playbooks/backup.yml")
+    backup_play = out.find("PLAY [Back up every server]")
+    assert backup_play > 0, out
+    assert "UNREACHABLE" not in out[:backup_play], out
+    assert rc != 0
