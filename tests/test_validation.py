@@ -135,3 +135,16 @@ def test_good_backup_settings_pass_validation(run_site):
     assert backup_play > 0, out
     assert "UNREACHABLE" not in out[:backup_play], out
     assert rc != 0
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({}, "vixtract_restore_backup must name the backup to restore"),
+    ({"vixtract_restore_backup": "yesterday"}, 'vixtract_restore_backup must name the backup to restore'),
+    ({"vixtract_restore_backup": "../20261202T155120Z"}, "vixtract_restore_backup must name the backup"),
+    ({"vixtract_restore_backup": "latest", "vixtract_restore_dir": "copies"},
+     'vixtract_restore_dir empty (the servers\' own backups) or an absolute controller path (got "copies")'),
+], ids=["missing", "a word", "a path", "relative restore dir"])
+def test_a_restore_without_a_backup_to_restore_stops_before_any_server_is_touched(run_site, extra, message):
+    rc, out = run_site({"vixtract_users": VALID_USERS, **extra}, playbook="playbooks/restore.yml")
+    assert_stopped_in_validation(rc, out, message)
+    assert "PLAY [Find the backup of each server" not in out

@@ -178,3 +178,47 @@ def test_a_second_backup_while_one_runs_is_refused(host, backed_up):
                     f"capture_output=True, text=True).stderr)\"")
     assert hold.rc == 0, hold.stderr
     assert "another backup is running" in hold.stdout
+
+
+def test_a_restore_names_a_missing_backup_and_changes_nothing(host, backed_up):
+    before = backups(host)
+    rc, out = run_playbook({"vixtract_restore_backup": "20990101T000000Z",
+                            "vixtract_restore_dir": str(backed_up["copy"].parents[1])}, playbook="playbooks/restore.yml")
+    assert rc != 0
+    assert "vixtract_restore_backup '20990101T000000Z': no such backup of vixtract-default" in out, out[-3000:]
+    assert f"There are: {backed_up['name']}" in " ".join(out.split()), out[-3000:]
+    assert "PLAY [Deploy the stack]" not in out and "PLAY [Restore every server]" not in out
+    assert backups(host) == before
+
+
+def test_a_restore_over_the_running_stack_needs_its_confirmation_then_brings_the_backup_back(host, backed_up):
+    """The analyst's notebook and the probe row are gone after the backup; the restore brings them back, from the
+    controller's copy, after a backup of the current state; the inventory's re-apply then changes nothing."""
+    home = f"/var/lib/docker/volumes/vixtract-jupyterhub-home/_data/{ANALYST}"
+    host.check_output(f"rm -f {home}/backup-probe.ipynb")
+    assert superuser(host, "DROP TABLE backup_probe").rc == 0
+    source = {"vixtract_restore_backup": backed_up["name"], "vixtract_restore_dir": str(backed_up["copy"].parents[1])}
+
+    rc, out = run_playbook(source, playbook="playbooks/restore.yml")
+    assert rc != 0
+    assert "To do it, also set vixtract_restore_confirm='replace the data'" in " ".join(out.split()), out[-3000:]
+    assert "PLAY [Deploy the stack]" not in out
+    assert not host.file(f"{home}/backup-probe.ipynb").exists
+
+    before = backups(host)
+    rc, out = run_playbook(dict(source, vixtract_restore_confirm="replace the data"), playbook="playbooks/restore.yml")
+    assert rc == 0, out[-3000:]
+    assert f"{backed_up['name']} restored on vixtract-default in " in out
+    assert superuser(host, "SELECT v FROM backup_probe").stdout.strip() == PROBE
+    assert PROBE in host.file(f"{home}/backup-probe.ipynb").content_string
+    # the state it replaced was backed up first: without the probe table
+    taken = sorted(set(backups(host)) - set(before))
+    assert len(taken) == 1, taken
+    listing = host.check_output(f"docker exec -i -u postgres {CONTAINER} pg_restore --list "
+                                f"< {BACKUP_DIR}/{taken[0]}/postgres/etl.dump")
+    assert "backup_probe" not in listing
+    assert not host.file(f"{BACKUP_DIR}/.restore").exists
+    for name in ("vixtract-postgres", "vixtract-jupyterhub", "vixtract-cronicle", "vixtract-nginx"):
+        assert host.check_output(f"docker inspect -f '{{{{.State.Health.Status}}}}' {name}") == "healthy", name
+    rc, out = run_playbook()
+    assert rc == 0 and changed_count(out) == 0, out[-3000:]
