@@ -86,3 +86,30 @@ def test_a_failed_step_leaves_only_a_partial_directory_that_the_next_run_removes
     monkeypatch.setattr(backup, "tar", real_tar)
     result = backup.backup(config(root, files={"nginx-tls": str(source)}))
     assert sorted(n for n in os.listdir(root) if not n.startswith(".")) == [Path(result["backup"]).name]
+
+
+def _backup_with_one_file(backup, tmp_path):
+    source = tmp_path / "tls"
+    source.mkdir()
+    (source / "server.key").write_text("secret key")
+    return Path(backup.backup(config(tmp_path / "b", files={"nginx-tls": str(source)}))["backup"])
+
+
+def test_a_restore_refuses_a_changed_file_before_it_changes_anything(backup, tmp_path, monkeypatch):
+    out = _backup_with_one_file(backup, tmp_path)
+    with open(out / "files/nginx-tls.tar", "ab") as f:
+        f.write(b"tampered")
+    monkeypatch.setattr(backup, "run", lambda *a, **k: pytest.fail(f"ran {a} before the backup was checked"))
+    with pytest.raises(backup.BackupError, match="sha256 differs"):
+        backup.restore(config(tmp_path / "b", files={"nginx-tls": str(tmp_path / "target")}), str(out))
+    assert not (tmp_path / "target").exists()
+
+
+def test_a_restore_refuses_a_manifest_that_names_a_file_outside_the_backup(backup, tmp_path, monkeypatch):
+    out = _backup_with_one_file(backup, tmp_path)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"]["../../etc/passwd"] = {"bytes": 1, "sha256": "0" * 64}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setattr(backup, "run", lambda *a, **k: pytest.fail(f"ran {a} before the backup was checked"))
+    with pytest.raises(backup.BackupError, match="outside the backup"):
+        backup.restore(config(tmp_path / "b"), str(out))

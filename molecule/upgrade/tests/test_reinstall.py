@@ -16,7 +16,8 @@ VOLUMES = ["vixtract-postgres-data", "vixtract-jupyterhub-home", "vixtract-jupyt
 RENDERED = ["/opt/vixtract/postgres/conf", "/opt/vixtract/postgres/build", "/opt/vixtract/nginx/conf",
             "/opt/vixtract/nginx/html", "/opt/vixtract/build/base", "/opt/vixtract/build/nginx",
             "/opt/vixtract/build/jupyterhub", "/opt/vixtract/cronicle/build", "/opt/vixtract/cronicle/config.json",
-            "/opt/vixtract/jupyterhub"]
+            "/opt/vixtract/jupyterhub", "/usr/local/sbin/vixtract-backup", "/etc/vixtract/backup.json",
+            "/etc/cron.d/vixtract-backup"]
 # nginx's certificate (the scenario's TLS mode is selfsigned; PostgreSQL is not published, so it has no CA here)
 KEPT = ["/opt/vixtract/nginx/tls/server.crt", "/opt/vixtract/nginx/tls/server.key"]
 
