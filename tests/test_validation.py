@@ -139,6 +139,36 @@ def test_good_backup_settings_pass_validation(run_site):
     assert rc != 0
 
 
+BAD_HEALTH_SETTINGS = {
+    "disk percent 100": ({"vixtract_health_disk_percent": 100},
+                         'vixtract_health_disk_percent a percentage from 1 to 99 (got "100")'),
+    "disk percent 0": ({"vixtract_health_disk_percent": 0}, 'a percentage from 1 to 99 (got "0")'),
+    "negative certificate days": ({"vixtract_health_cert_days": -5}, 'vixtract_health_cert_days a whole number of '
+                                                                     'days (got "-5")'),
+    "job hours 0": ({"vixtract_health_job_hours": 0}, 'whole numbers of hours, at least 1 (got "0" and "36")'),
+    "backup hours a word": ({"vixtract_health_backup_hours": "daily"},
+                            "argument 'vixtract_health_backup_hours' is of type str and we were unable to convert"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_HEALTH_SETTINGS))
+def test_bad_health_thresholds_stop_health_yml_before_any_server_is_asked(run_site, case):
+    extra_vars, message = BAD_HEALTH_SETTINGS[case]
+    rc, out = run_site({"vixtract_users": VALID_USERS, **extra_vars}, playbook="playbooks/health.yml")
+    assert_stopped_in_validation(rc, out, message)
+    assert "PLAY [Health of every server]" not in out
+
+
+def test_good_health_thresholds_pass_validation_and_reach_for_the_servers(run_site):
+    rc, out = run_site({"vixtract_users": VALID_USERS, "vixtract_health_disk_percent": 95,
+                        "vixtract_health_cert_days": 0, "vixtract_health_job_hours": 1,
+                        "vixtract_health_backup_hours": 26}, playbook="playbooks/health.yml")
+    health_play = out.find("PLAY [Health of every server]")
+    assert health_play > 0, out
+    assert "UNREACHABLE" not in out[:health_play], out
+    assert rc != 0
+
+
 @pytest.mark.parametrize("extra, message", [
     ({}, "vixtract_restore_backup must name the backup to restore"),
     ({"vixtract_restore_backup": "yesterday"}, 'vixtract_restore_backup must name the backup to restore'),
