@@ -54,7 +54,11 @@ options:
     version_added: 1.1.0
 attributes:
   check_mode: {support: full, description: Reports what it would create, update and delete without doing it.}
-  diff_mode: {support: none, description: The returned lists name what changed.}
+  diff_mode:
+    support: full
+    description: >-
+      The events created, updated or deleted, by title, with the fields the declaration sets (before as Cronicle
+      has them, after as declared); plugins and categories are named in the returned lists.
 author: vixtract.stack maintainers
 """
 
@@ -124,6 +128,8 @@ def main():
     p = module.params
     client = logged_in_client(module)
     result = dict(created=[], updated=[], deleted=[], categories=[], plugins=[])
+    # --diff: the declared fields of each changed event, before and after
+    before, after = {}, {}
 
     def call(path, params):
         if not module.check_mode:
@@ -157,12 +163,16 @@ def main():
             current = managed.pop(wanted["title"], None)
             if current is None:
                 result["created"].append(wanted["title"])
+                after[wanted["title"]] = wanted
                 call("/api/app/create_event/v1", wanted)
             elif differs(current, wanted):
                 result["updated"].append(wanted["title"])
+                before[wanted["title"]] = {k: normalize(current.get(k)) for k in sorted(differs(current, wanted))}
+                after[wanted["title"]] = {k: normalize(wanted[k]) for k in sorted(differs(current, wanted))}
                 call("/api/app/update_event/v1", dict(wanted, id=current["id"]))
         for title, current in managed.items():
             result["deleted"].append(title)
+            before[title] = {k: current.get(k) for k in ("title", "category", "timing", "params", "enabled")}
             call("/api/app/delete_event/v1", {"id": current["id"]})
 
         # after the events: Cronicle refuses to delete a plugin an event still uses
@@ -184,6 +194,9 @@ def main():
         module.fail_json(msg=str(e), **result)
     finally:
         client.logout(client.session_id)
+    if module._diff and (before or after):
+        result["diff"] = {"before": before, "after": after, "before_header": "Cronicle's events",
+                          "after_header": "cronicle_events"}
     module.exit_json(changed=any(result.values()), **result)
 
 

@@ -154,6 +154,8 @@ class Access:
         self.check = module.check_mode
         self.changes = []
         self.conns = {}
+        # roles a check-mode run would create: the server has no such role to ask about, so nothing is granted
+        self.previewed = set()
 
     def conn(self, db="postgres"):
         if db not in self.conns:
@@ -171,6 +173,10 @@ class Access:
         with self.conn(db).cursor() as cur:
             cur.execute(query, args)
             return cur.fetchall()
+
+    def previewed_role(self, *names):
+        """Whether one of NAMES exists only in this check-mode run (a role it would create)."""
+        return any(name in self.previewed for name in names)
 
     def do(self, change, statement, args=None, db="postgres"):
         self.changes.append(change)
@@ -199,6 +205,8 @@ class Access:
         ident = sql.Identifier(name)
         if current is None:
             self.do(f"{name}: created", sql.SQL("CREATE ROLE {} " + " ".join(attributes)).format(ident))
+            if self.check:
+                self.previewed.add(name)
             current = {}
         else:
             wrong = wrong_attributes(current, attributes)
@@ -210,7 +218,7 @@ class Access:
             self.do(f"{name}: comment", sql.SQL("COMMENT ON ROLE {} IS %s").format(ident), (comment,))
 
     def ensure_member(self, role, group):
-        if not self.one("SELECT pg_has_role(%s, %s, 'MEMBER') AND EXISTS (SELECT 1 FROM pg_auth_members m "
+        if self.previewed_role(role, group) or not self.one("SELECT pg_has_role(%s, %s, 'MEMBER') AND EXISTS (SELECT 1 FROM pg_auth_members m "
                         "JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles r ON r.oid = m.member "
                         "WHERE g.rolname = %s AND r.rolname = %s)", (role, group, group, role))[0]:
             self.do(f"{role}: member of {group}", sql.SQL("GRANT {} TO {}").format(sql.Identifier(group),
@@ -229,22 +237,25 @@ class Access:
     # --- privileges ---
 
     def grant_database(self, db, role, privileges):
-        missing = [p for p in privileges if not self.one("SELECT has_database_privilege(%s, %s, %s)", (role, db, p))[0]]
+        missing = [p for p in privileges if self.previewed_role(role)
+                   or not self.one("SELECT has_database_privilege(%s, %s, %s)", (role, db, p))[0]]
         if missing:
             self.do(f"{role}: {', '.join(missing)} on database {db}", sql.SQL("GRANT {} ON DATABASE {} TO {}").format(
                 sql.SQL(", ").join(map(sql.SQL, missing)), sql.Identifier(db), sql.Identifier(role)))
 
     def grant_schema(self, db, schema, role, privileges):
-        missing = [p for p in privileges
-                   if not self.one("SELECT has_schema_privilege(%s, %s, %s)", (role, schema, p), db=db)[0]]
+        missing = [p for p in privileges if self.previewed_role(role)
+                   or not self.one("SELECT has_schema_privilege(%s, %s, %s)", (role, schema, p), db=db)[0]]
         if missing:
             self.do(f"{role}: {', '.join(missing)} on schema {schema} of {db}", sql.SQL("GRANT {} ON SCHEMA {} TO {}").format(
                 sql.SQL(", ").join(map(sql.SQL, missing)), sql.Identifier(schema), sql.Identifier(role)), db=db)
 
     def grant_select_on_tables(self, db, schema, role):
+        # a role this preview would create can read none of them yet
         unreadable = self.one("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                              "WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
-                              "AND NOT has_table_privilege(%s, c.oid, 'SELECT')", (schema, role), db=db)[0]
+                              "WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+                              + ("" if self.previewed_role(role) else " AND NOT has_table_privilege(%s, c.oid, 'SELECT')"),
+                              (schema,) if self.previewed_role(role) else (schema, role), db=db)[0]
         if unreadable:
             self.do(f"{role}: SELECT on the {unreadable} tables of {db}.{schema}", sql.SQL(
                 "GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(sql.Identifier(schema), sql.Identifier(role)),
@@ -252,9 +263,9 @@ class Access:
 
     def default_select(self, db, schema, role, owners):
         for owner in owners:
-            if self.role(owner) is None:
+            if self.role(owner) is None and not self.previewed_role(owner):
                 continue
-            granted = self.one(
+            granted = not self.previewed_role(owner, role) and self.one(
                 "SELECT EXISTS (SELECT 1 FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace "
                 "CROSS JOIN LATERAL aclexplode(d.defaclacl) a WHERE n.nspname = %s AND d.defaclobjtype = 'r' "
                 "AND d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = %s) "

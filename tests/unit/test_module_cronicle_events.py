@@ -276,6 +276,25 @@ def test_check_mode_reports_every_change_and_writes_nothing(cronicle, run_module
     assert writes(cronicle) == []
 
 
+def test_diff_shows_each_changed_event_before_and_after_and_no_password(cronicle, run_module):
+    cronicle.events = [dict(NIGHTLY, **STORED, timing={"hours": [3], "minutes": [30]}, enabled=0),
+                       dict(NIGHTLY, **STORED, title="same"), dict(NIGHTLY, title="old", id="e9")]
+    result = run_module(main, args(cronicle, [NIGHTLY, dict(NIGHTLY, title="same"), dict(NIGHTLY, title="new")],
+                                   _ansible_check_mode=True, _ansible_diff=True))
+    assert result["diff"]["before"] == {
+        "nightly": {"enabled": 0, "timing": {"hours": [3], "minutes": [30]}},
+        "old": {"title": "old", "category": "vxu_anna_dk", "timing": {"hours": [2], "minutes": [0]},
+                "params": NIGHTLY["params"], "enabled": 1}}
+    assert result["diff"]["after"] == {"nightly": {"enabled": 1, "timing": {"hours": [2], "minutes": [0]}},
+                                       "new": dict(NIGHTLY, title="new")}
+    assert "s3cret" not in str(result) and writes(cronicle) == []
+    # without --diff, or with nothing to change, no diff
+    assert "diff" not in run_module(main, args(cronicle, [NIGHTLY, dict(NIGHTLY, title="new")]))
+    cronicle.events = [dict(NIGHTLY, **STORED)]
+    in_sync = run_module(main, args(cronicle, [NIGHTLY], _ansible_diff=True))
+    assert not in_sync["changed"] and "diff" not in in_sync
+
+
 def test_administrator_session_is_closed_at_the_end(cronicle, run_module):
     run_module(main, args(cronicle, [NIGHTLY]))
     assert cronicle.sessions == {}

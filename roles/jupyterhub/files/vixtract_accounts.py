@@ -18,6 +18,9 @@ Everything here runs as root in a container whose homes belong to their users: f
 relative to the home's directory descriptor and never through a symbolic link, so a user cannot point root at
 another file (~/.pgpass swapped for a link). A stack account never takes a name, uid or gid of the image's own
 accounts (/etc/passwd, /etc/group), and uids start at UID_MIN.
+
+The ensure_* functions and remove_user take check=True for a preview (ansible-playbook --check): they read what is
+there and say whether they would change it, and change nothing.
 """
 import contextlib
 import fcntl
@@ -126,12 +129,14 @@ def ensure_layout():
                 os.chmod(entry.path, 0o600)
 
 
-def ensure_user(name):
+def ensure_user(name, check=False):
     """System account NAME (own group, uid >= UID_MIN, home /home/NAME) and its home. True when created."""
     changed = False
     if not is_stack_name(name):
         raise RuntimeError(f"{name!r} is not a name a stack account may take")
     if passwd_entry(name) is None:
+        if check:
+            return True
         _run("useradd", "--prefix", PREFIX, "-K", f"UID_MIN={UID_MIN}", "-K", f"GID_MIN={UID_MIN}",
              "-U", "-M", "-d", f"{HOME_ROOT}/{name}", "-s", SHELL, name)
         changed = True
@@ -139,6 +144,8 @@ def ensure_user(name):
     uid, gid = int(entry[2]), int(entry[3])
     home = f"{HOME_ROOT}/{name}"
     if not os.path.isdir(home):
+        if check:
+            return True
         shutil.copytree("/etc/skel", home, symlinks=True)
         for root, dirs, files in os.walk(home):
             for item in [root] + [os.path.join(root, x) for x in dirs + files]:
@@ -158,29 +165,35 @@ def password_matches(name, password):
         return False
 
 
-def ensure_password(name, password):
+def ensure_password(name, password, check=False):
     if password_matches(name, password):
         return False
+    if check:
+        return True
     _run("chpasswd", "--prefix", PREFIX, stdin=f"{name}:{password}\n")
     return True
 
 
-def ensure_lib_member(name, member):
+def ensure_lib_member(name, member, check=False):
     """Publishers (vixtract_users library: true) are members of LIB_GROUP: they may install packages into the
     shared library folder, whose code runs as whoever imports it."""
     members = [m for m in (group_entry(LIB_GROUP) or ["", "", "", ""])[3].split(",") if m]
     if (name in members) == member:
         return False
+    if check:
+        return True
     others = [g[0] for g in _entries("group") if name in g[3].split(",") and g[0] != LIB_GROUP]
     groups = others + ([LIB_GROUP] if member else [])
     _run("usermod", "--prefix", PREFIX, "-G", ",".join(groups), name)
     return True
 
 
-def ensure_pgpass(name, line):
+def ensure_pgpass(name, line, check=False):
     """~/.pgpass with LINE (0600, owned by the user); LINE None removes it. The home is opened without following a
     link, and .pgpass relative to it, never through a link: a link the user put there is replaced, not followed."""
     entry = passwd_entry(name)
+    if check and (entry is None or not os.path.isdir(f"{HOME_ROOT}/{name}")):
+        return line is not None  # an account the preview would make
     home = os.open(f"{HOME_ROOT}/{name}", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
         try:
@@ -190,7 +203,8 @@ def ensure_pgpass(name, line):
         if line is None:
             if st is None:
                 return False
-            os.unlink(".pgpass", dir_fd=home)
+            if not check:
+                os.unlink(".pgpass", dir_fd=home)
             return True
         uid, gid = int(entry[2]), int(entry[3])
         content = (line + "\n").encode()
@@ -200,7 +214,11 @@ def ensure_pgpass(name, line):
                 with os.fdopen(fd, "rb") as f:
                     if f.read(len(content) + 1) == content:
                         return False
+            if check:
+                return True
             os.unlink(".pgpass", dir_fd=home)
+        if check:
+            return True
         fd = os.open(".pgpass", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=home)
         with os.fdopen(fd, "wb") as f:
             os.fchown(f.fileno(), uid, gid)
@@ -210,10 +228,12 @@ def ensure_pgpass(name, line):
         os.close(home)
 
 
-def remove_user(name):
+def remove_user(name, check=False):
     """Account removed; home moved into the archive. True when anything changed."""
     changed = False
     entry = passwd_entry(name)
+    if check:
+        return entry is not None or group_entry(name) is not None or os.path.isdir(f"{HOME_ROOT}/{name}")
     if entry is not None:
         subprocess.run(["pkill", "-KILL", "-u", entry[2]], capture_output=True)
         time.sleep(0.5)
@@ -238,12 +258,14 @@ def read_local_users():
         return {}
 
 
-def write_local_users(users):
+def write_local_users(users, check=False):
     content = json.dumps(users, indent=1, sort_keys=True) + "\n"
     if os.path.exists(LOCAL_USERS_FILE):
         with open(LOCAL_USERS_FILE) as f:
             if f.read() == content:
                 return False
+    if check:
+        return True
     tmp = LOCAL_USERS_FILE + ".tmp"
     with open(tmp, "w") as f:
         f.write(content)
