@@ -26,6 +26,10 @@ BAD_INPUTS = {
     "archive source without an archive": (
         {"vixtract_base_image_source": "archive"},
         "vixtract_base_image_archive must name an existing `docker save` tarball"),
+    "negative number of kept images": (
+        {"vixtract_image_keep": -1},
+        'vixtract_image_keep must be a whole number (0 or more) of superseded images each server keeps for a rollback '
+        '(got "-1")'),
     "image cache that is a relative path": (
         {"vixtract_image_cache_dir": "cache/images"},
         "vixtract_image_cache_dir must be an absolute directory path on the controller"),

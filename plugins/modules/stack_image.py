@@ -40,6 +40,14 @@ options:
     default: []
   build_args: {description: Build arguments (Docker's proxy arguments), type: dict, default: {}}
   build: {description: Build the image when the engine does not have it, type: bool, default: true}
+  keep_previous:
+    description: >-
+      Remove the superseded images of O(name) (tags that are digests like this module's, other than this one's),
+      keeping this many of the newest for a rollback; an image a container still uses stays. C(-1) removes none.
+      Other tags (a name given by hand) are never touched.
+    type: int
+    default: -1
+    version_added: 1.2.0
 attributes:
   check_mode: {support: full, description: Reports what it would write and whether it would build.}
   diff_mode: {support: none, description: C(written) names the files that change.}
@@ -62,10 +70,17 @@ ref: {description: The image's name with the digest of its inputs as tag, type: 
 present: {description: Whether the engine had the image before this call, type: bool, returned: always}
 built: {description: Whether it was built now, type: bool, returned: always}
 written: {description: Context files written or removed, type: list, elements: str, returned: always}
+pruned:
+  description: Superseded images removed (in check mode, the ones that would be), by reference.
+  type: list
+  elements: str
+  returned: always
+  version_added: 1.2.0
 """
 
 import hashlib
 import os
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -85,6 +100,41 @@ def context_digest(context, extra_input):
             digest.update(hashlib.sha256(f.read()).digest())
     digest.update(b"\0" + extra_input.encode())
     return digest.hexdigest()[:16]
+
+
+DIGEST_TAG = re.compile(r"[0-9a-f]{16}\Z")
+
+
+def created_key(created):
+    """Docker's creation time (RFC 3339 with 0-9 fraction digits) as a string that sorts by time."""
+    stamp, _, fraction = created.rstrip("Z").partition(".")
+    return stamp + "." + fraction.ljust(9, "0")
+
+
+def superseded(tags, current, keep):
+    """Of TAGS ({tag: creation time}), the digest tags other than CURRENT beyond the KEEP newest, newest first."""
+    others = sorted((t for t in tags if DIGEST_TAG.match(t) and t != current),
+                    key=lambda t: created_key(tags[t]), reverse=True)
+    return others[keep:]
+
+
+def prune(module, docker, name, current, keep):
+    """Remove the superseded images of NAME (see superseded); one in use by a container stays."""
+    rc, out, err = module.run_command([docker, "image", "ls", "--format", "{{.Tag}}", name])
+    if rc != 0:
+        module.fail_json(msg=f"listing the images of {name} failed: {err.strip()}")
+    tags = [t for t in out.split() if DIGEST_TAG.match(t) and t != current]
+    if not tags:
+        return []
+    rc, out, err = module.run_command([docker, "image", "inspect", "--format", "{{.Created}}"]
+                                      + [f"{name}:{t}" for t in tags])
+    if rc != 0:
+        module.fail_json(msg=f"inspecting the images of {name} failed: {err.strip()}")
+    pruned = []
+    for tag in superseded(dict(zip(tags, out.split())), current, keep):
+        if module.check_mode or module.run_command([docker, "image", "rm", f"{name}:{tag}"])[0] == 0:
+            pruned.append(f"{name}:{tag}")
+    return pruned
 
 
 def write_context(module, context, files, keep, clean):
@@ -124,6 +174,7 @@ def main():
             parents=dict(type="list", elements="str", default=[]),
             build_args=dict(type="dict", default={}),
             build=dict(type="bool", default=True),
+            keep_previous=dict(type="int", default=-1),
         ),
         supports_check_mode=True,
     )
@@ -135,7 +186,7 @@ def main():
         if os.path.isdir(p["context"]) else sorted(p["files"])
     if module.check_mode and written:
         # the digest of what would be written: compute it from the declared files over the kept ones
-        module.exit_json(changed=True, ref=None, present=False, built=False, written=written)
+        module.exit_json(changed=True, ref=None, present=False, built=False, written=written, pruned=[])
     extra = p["extra_input"]
     for parent in p["parents"]:
         rc, out, err = module.run_command([docker, "image", "inspect", "--format", "{{.Id}}", parent])
@@ -154,8 +205,10 @@ def main():
             tail = "\n".join((out + err).strip().splitlines()[-40:])
             module.fail_json(msg=f"building {ref} failed (docker build exited {rc}):\n{tail}", ref=ref, written=written)
         built = True
-    module.exit_json(changed=bool(written) or built or (not present and p["build"]), ref=ref, present=present,
-                     built=built, written=written)
+    pruned = prune(module, docker, p["name"], ref.rsplit(":", 1)[1], p["keep_previous"]) \
+        if p["keep_previous"] >= 0 else []
+    module.exit_json(changed=bool(written) or built or (not present and p["build"]) or bool(pruned), ref=ref,
+                     present=present, built=built, written=written, pruned=pruned)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.vixtract.stack.plugins.modules.stack_image import main
+from ansible_collections.vixtract.stack.plugins.modules.stack_image import main, created_key, superseded
 
 IMAGE = "vixtract/test-image"
 SEP = "\x1f"  # between the recorded arguments of one call
@@ -534,3 +534,21 @@ def test_a_file_name_starting_with_two_dots_is_inside_the_context(stack_image, c
 
     assert not result.get("failed"), result
     assert (context / "..config").read_text() == "x"
+
+
+# --- superseded images (keep_previous) ---
+
+def test_created_times_sort_by_time_whatever_their_fraction_digits():
+    times = ["2026-12-02T23:04:17.12Z", "2026-12-02T23:04:17.123456789Z", "2026-12-02T23:04:17Z",
+             "2026-12-01T23:59:59.999999999Z"]
+    assert sorted(times, key=created_key) == [times[3], times[2], times[0], times[1]]
+
+
+def test_superseded_keeps_the_newest_digest_tags_and_never_the_current_or_a_hand_made_tag():
+    tags = {"0000000000000001": "2026-11-01T00:00:00Z", "0000000000000002": "2026-11-02T00:00:00.5Z",
+            "0000000000000003": "2026-11-03T00:00:00Z", "cccccccccccccccc": "2026-10-01T00:00:00Z",
+            "latest": "2020-01-01T00:00:00Z", "my-test": "2020-01-01T00:00:00Z"}
+    assert superseded(tags, "cccccccccccccccc", 1) == ["0000000000000002", "0000000000000001"]
+    assert superseded(tags, "cccccccccccccccc", 0) == ["0000000000000003", "0000000000000002", "0000000000000001"]
+    assert superseded(tags, "cccccccccccccccc", 3) == []
+    assert superseded(tags, "0000000000000003", 1) == ["0000000000000001", "cccccccccccccccc"]

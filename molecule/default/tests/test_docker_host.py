@@ -1,5 +1,8 @@
 """The promises of the docker_host role, checked on the server the scenario deployed."""
 import json
+import time
+
+from vixtest.stack import changed_count, run_playbook
 
 
 def docker_info(host):
@@ -60,3 +63,33 @@ def test_stack_base_image_trusts_the_extra_ca(host):
 def test_host_trusts_the_extra_ca(host):
     extra = pem_blocks(host.file("/usr/local/share/ca-certificates/vixtract/00-ca-certificates.crt").content_string)
     assert extra <= pem_blocks(host.file("/etc/ssl/certs/ca-certificates.crt").content_string)
+
+
+def image_tags(host, repository):
+    return set(host.check_output(f"docker image ls {repository} --format '{{{{.Tag}}}}'").split())
+
+
+def test_superseded_images_are_removed_keeping_the_newest_for_a_rollback(host):
+    """Two superseded nginx images (made here, the older first) and a tag given by hand: a run keeps the current
+    image, the newest superseded one (vixtract_image_keep: 1) and the hand-made tag, and removes the rest; the next
+    run changes nothing; vixtract_image_keep: 0 removes the kept one too."""
+    current = host.check_output("docker inspect -f '{{.Config.Image}}' vixtract-nginx")
+    repository, current_tag = current.rsplit(":", 1)
+    older, newer = "00000000000000a1", "00000000000000a2"
+    for tag in (older, newer):
+        host.check_output(f"printf 'FROM {current}\\nLABEL vixtract.test={tag}\\n' | docker build -q -t "
+                          f"{repository}:{tag} -")
+        time.sleep(1.1)
+    host.check_output(f"docker tag {current} {repository}:by-hand")
+    try:
+        rc, out = run_playbook(tags=["nginx"])
+        assert rc == 0, out[-3000:]
+        assert image_tags(host, repository) == {current_tag, newer, "by-hand"}
+        rc, out = run_playbook(tags=["nginx"])
+        assert rc == 0 and changed_count(out) == 0, out[-3000:]
+        rc, out = run_playbook({"vixtract_image_keep": 0}, tags=["nginx"])
+        assert rc == 0, out[-3000:]
+        assert image_tags(host, repository) == {current_tag, "by-hand"}
+        assert host.check_output("docker inspect -f '{{.Config.Image}}' vixtract-nginx") == current
+    finally:
+        host.run(f"docker image rm {repository}:by-hand {repository}:{older} {repository}:{newer}")
