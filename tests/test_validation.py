@@ -30,6 +30,12 @@ BAD_INPUTS = {
         {"vixtract_image_keep": -1},
         'vixtract_image_keep must be a whole number (0 or more) of superseded images each server keeps for a rollback '
         '(got "-1")'),
+    "metrics network without a prefix": (
+        {"vixtract_metrics_allow": ["10.0.0.5"]},
+        'vixtract_metrics_allow: "10.0.0.5" is not a CIDR. Fix: the network of your Prometheus'),
+    "metrics network that would inject nginx configuration": (
+        {"vixtract_metrics_allow": ["10.0.0.0/8; allow all"]},
+        'vixtract_metrics_allow: "10.0.0.0/8; allow all" is not a CIDR'),
     "image cache that is a relative path": (
         {"vixtract_image_cache_dir": "cache/images"},
         "vixtract_image_cache_dir must be an absolute directory path on the controller"),

@@ -347,3 +347,46 @@ def test_cronicle_ui_and_assets_through_nginx(host):
     assert json.loads(ping.stdout)["code"] == 0
     sio = curl(host, "/socket.io/?EIO=4&transport=polling", "-o", "/dev/null", "-w", "%{http_code}", *opts)
     assert sio.stdout == "200"
+
+
+def from_the_stack_network(host, path, token=None):
+    """The HTTP status of https://vixtract-nginx/PATH asked from inside the Cronicle container (on the stack
+    network, so not from the allowed address)."""
+    script = ("import ssl, sys, urllib.request, urllib.error\n"
+              f"r = urllib.request.Request('https://{CONTAINER}{path}')\n"
+              + (f"r.add_header('Authorization', 'token {token}')\n" if token else "")
+              + "try:\n    print(urllib.request.urlopen(r, context=ssl._create_unverified_context(), timeout=20).status)\n"
+              "except urllib.error.HTTPError as e:\n    print(e.code)\n")
+    return host.check_output(f"docker exec vixtract-cronicle python3 -c {shlex.quote(script)}")
+
+
+def test_metrics_are_off_by_default_and_then_served_to_the_allowed_network_only(host):
+    if tls_mode() == "none":
+        pytest.fail("this scenario is meant to serve HTTPS")
+    options = https_options(host)
+    assert status(curl(host, "/nginx_status", "-w", "\n%{http_code}", *options)) == "404"
+    assert status(curl(host, "/jupyter/hub/metrics", "-w", "\n%{http_code}", *options)) == "404"
+    # the server asks through its published port: nginx sees the stack network's gateway
+    gateway = host.check_output("docker network inspect vixtract -f '{{(index .IPAM.Config 0).Gateway}}'")
+    try:
+        rc, out = run_playbook({"vixtract_metrics_allow": [f"{gateway}/32"]}, tags=["jupyterhub", "nginx"])
+        assert rc == 0, out[-3000:]
+        token = credential("jupyterhub/metrics_token")
+        assert token not in out
+        nginx_status = curl(host, "/nginx_status", *options).stdout
+        assert nginx_status.startswith("Active connections:"), nginx_status
+        metrics = curl(host, "/jupyter/hub/metrics", "-H", f"Authorization: token {token}", "-w", "\n%{http_code}",
+                       *options)
+        assert status(metrics) == "200" and "jupyterhub_" in metrics.stdout, metrics.stdout[-500:]
+        # without the token the Hub refuses; from another address nginx refuses, token or not
+        assert status(curl(host, "/jupyter/hub/metrics", "-w", "\n%{http_code}", *options)) == "403"
+        assert from_the_stack_network(host, "/nginx_status") == "403"
+        assert from_the_stack_network(host, "/jupyter/hub/metrics", token) == "403"
+        # the token is for metrics only
+        users = curl(host, "/jupyter/hub/api/users", "-H", f"Authorization: token {token}", "-w", "\n%{http_code}",
+                     *options)
+        assert status(users) == "403", users.stdout[-300:]
+    finally:
+        rc, out = run_playbook(tags=["jupyterhub", "nginx"])
+    assert rc == 0, out[-3000:]
+    assert status(curl(host, "/nginx_status", "-w", "\n%{http_code}", *options)) == "404"
