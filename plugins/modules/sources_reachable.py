@@ -41,9 +41,7 @@ options:
     description: Seconds each source may take to answer.
     type: int
     default: 10
-attributes:
-  check_mode: {support: full, description: Runs the same in check mode; it only reads.}
-  diff_mode: {support: none, description: Nothing to show.}
+extends_documentation_fragment: [vixtract.stack.read_only]
 author: vixtract.stack maintainers
 """
 

@@ -76,9 +76,7 @@ options:
     description: The newest backup must be younger than this many hours; 0 only reports its age.
     type: int
     default: 0
-attributes:
-  check_mode: {support: full, description: Runs the same in check mode; it only reads.}
-  diff_mode: {support: none, description: Nothing to show.}
+extends_documentation_fragment: [vixtract.stack.read_only]
 author: vixtract.stack maintainers
 """
 
