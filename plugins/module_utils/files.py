@@ -50,6 +50,29 @@ def file_differs(target, content, mode, uid=-1, gid=-1):
         return True
 
 
+DIFF_LIMIT = 64 * 1024
+
+
+def text_diff(target, content, label, show=True):
+    """Ansible's diff of TARGET (as it is) and CONTENT (bytes) under LABEL: the text of both sides when SHOW and
+    both are UTF-8 text of at most DIFF_LIMIT bytes, otherwise only their sizes (a secret, a binary, a large file)."""
+    try:
+        with open(target, "rb") as f:
+            before = f.read()
+    except (FileNotFoundError, IsADirectoryError):
+        before = b""
+
+    def side(data):
+        try:
+            if show and len(data) <= DIFF_LIMIT:
+                return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        return f"({len(data)} bytes, not shown)\n"
+
+    return {"before_header": label, "after_header": label, "before": side(before), "after": side(content)}
+
+
 def write_file(module, target, content, mode, uid=-1, gid=-1, validate=None):
     """Write TARGET through a temporary file beside it: mode and owner set, VALIDATE (a command, %s the temporary
     file) run on it, then renamed into place. A rejected file fails the module and leaves TARGET as it was."""

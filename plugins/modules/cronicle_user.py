@@ -19,6 +19,9 @@ options:
   privileges: {description: Privileges to set (other privileges are left alone), type: dict, default: {}}
   full_name: {description: Display name (default the username), type: str}
   state: {description: present or absent, type: str, choices: [present, absent], default: present}
+attributes:
+  check_mode: {support: full, description: Reports what it would change without changing it.}
+  diff_mode: {support: full, description: "C(actions), one line each, never the password."}
 author: vixtract.stack maintainers
 """
 
@@ -41,6 +44,8 @@ actions:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vixtract.stack.plugins.module_utils.diff import changes_diff
 
 from ansible_collections.vixtract.stack.plugins.module_utils.cronicle import (CONNECTION_ARGUMENT_SPEC, CronicleError,
                                                                     ensure_user, logged_in_client)
@@ -69,7 +74,7 @@ def main():
         module.fail_json(msg=str(e), actions=actions)
     finally:
         client.logout(client.session_id)
-    module.exit_json(changed=bool(actions), actions=actions)
+    module.exit_json(changed=bool(actions), actions=actions, **changes_diff(module, actions))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ options:
     type: path
 attributes:
   check_mode: {support: full, description: Reports what it would change without changing it.}
-  diff_mode: {support: none, description: C(changes) names what changed, never a password.}
+  diff_mode: {support: full, description: "C(changes), one line each, never a password."}
 author: vixtract.stack maintainers
 """
 
@@ -59,6 +59,8 @@ changes:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vixtract.stack.plugins.module_utils.diff import changes_diff
 
 from ansible_collections.vixtract.stack.plugins.module_utils.cronicle import (CONNECTION_ARGUMENT_SPEC, CronicleError,
                                                                     PasswordLedger, all_users, ensure_user,
@@ -106,7 +108,7 @@ def main():
         module.fail_json(msg=str(e), changes=changes)
     finally:
         client.logout(client.session_id)
-    module.exit_json(changed=bool(changes), changes=changes)
+    module.exit_json(changed=bool(changes), changes=changes, **changes_diff(module, changes))
 
 
 if __name__ == "__main__":

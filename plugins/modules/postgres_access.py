@@ -52,7 +52,7 @@ options:
   absent_roles: {description: Roles to drop, type: list, elements: str, default: []}
 attributes:
   check_mode: {support: full, description: Reports what it would change; changes nothing.}
-  diff_mode: {support: none, description: C(changes) names each change, never a password.}
+  diff_mode: {support: full, description: "C(changes), one line each, never a password."}
 author: vixtract.stack maintainers
 """
 
@@ -82,6 +82,8 @@ import stringprep
 import unicodedata
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.vixtract.stack.plugins.module_utils.diff import changes_diff
 
 try:
     import psycopg2
@@ -389,7 +391,7 @@ def main():
     finally:
         for conn in access.conns.values():
             conn.close()
-    module.exit_json(changed=bool(access.changes), changes=access.changes)
+    module.exit_json(changed=bool(access.changes), changes=access.changes, **changes_diff(module, access.changes))
 
 
 if __name__ == "__main__":

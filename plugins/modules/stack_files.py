@@ -23,6 +23,8 @@ options:
         C(group) (name or id; default the caller's), C(validate) (a command run on the new content before it
         replaces the file, C(%s) the temporary file's path; a failing command fails the task and leaves the file
         as it was), or C(state) C(absent).
+      - C(diff) C(false) keeps a file's content out of the diff (only its size is shown), for a file that may hold
+        a secret in a task that is not C(no_log).
     type: dict
     default: {}
   exclusive:
@@ -37,7 +39,11 @@ options:
     default: {}
 attributes:
   check_mode: {support: full, description: Reports which files would change; runs no validate command.}
-  diff_mode: {support: none, description: C(written) names the files that changed; contents are never shown.}
+  diff_mode:
+    support: full
+    description: >-
+      Each changed file's content before and after, as text (up to 64 KiB; only sizes for binary or larger files and
+      files with C(diff) C(false)). C(no_log) on the task hides it with the rest of the result.
 author: vixtract.stack maintainers
 """
 
@@ -65,7 +71,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vixtract.stack.plugins.module_utils.files import (dir_differs, file_differs, gid_of, parse_mode,
-                                                                  uid_of, write_file)
+                                                                  text_diff, uid_of, write_file)
 
 
 def main():
@@ -76,6 +82,7 @@ def main():
     )
     base = module.params["path"]
     written = []
+    diffs = []
 
     def inside(option, rel):
         path = os.path.normpath(rel)
@@ -114,6 +121,8 @@ def main():
         if spec.get("state", "present") == "absent":
             if os.path.lexists(target):
                 written.append(path)
+                if module._diff:
+                    diffs.append(text_diff(target, b"", os.path.join(base, path), spec.get("diff", True)))
                 if not module.check_mode:
                     os.remove(target)
             continue
@@ -123,6 +132,8 @@ def main():
         if not file_differs(target, content, mode, uid, gid):
             continue
         written.append(path)
+        if module._diff:
+            diffs.append(text_diff(target, content, os.path.join(base, path), spec.get("diff", True)))
         if not module.check_mode:
             write_file(module, target, content, mode, uid, gid, spec.get("validate"))
     if module.params["exclusive"] and os.path.isdir(base):
@@ -130,9 +141,14 @@ def main():
         for name in sorted(os.listdir(base)):
             if name not in listed and os.path.isfile(os.path.join(base, name)):
                 written.append(f"{name} (removed)")
+                if module._diff:
+                    diffs.append(text_diff(os.path.join(base, name), b"", os.path.join(base, name)))
                 if not module.check_mode:
                     os.remove(os.path.join(base, name))
-    module.exit_json(changed=bool(written), written=written)
+    result = dict(changed=bool(written), written=written)
+    if module._diff:
+        result["diff"] = diffs
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,11 @@ options:
     version_added: 1.2.0
 attributes:
   check_mode: {support: full, description: Reports what it would write and whether it would build.}
-  diff_mode: {support: none, description: C(written) names the files that change.}
+  diff_mode:
+    support: full
+    description: >-
+      The build context's changed files before and after, as text (up to 64 KiB; only sizes for binary or larger
+      files); C(written) names them.
 author: vixtract.stack maintainers
 """
 
@@ -84,7 +88,8 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vixtract.stack.plugins.module_utils.files import file_differs, parse_mode, write_file
+from ansible_collections.vixtract.stack.plugins.module_utils.files import (file_differs, parse_mode, text_diff,
+                                                                  write_file)
 
 
 def context_digest(context, extra_input):
@@ -137,7 +142,8 @@ def prune(module, docker, name, current, keep):
     return pruned
 
 
-def write_context(module, context, files, keep, clean):
+def write_context(module, context, files, keep, clean, diffs):
+    """Write FILES into CONTEXT (remove strays when CLEAN); returns the paths written, adds to DIFFS in diff mode."""
     written = []
     wanted = {os.path.normpath(path): spec for path, spec in files.items()}
     for path, spec in wanted.items():
@@ -149,6 +155,8 @@ def write_context(module, context, files, keep, clean):
         if not file_differs(target, content, mode):
             continue
         written.append(path)
+        if module._diff:
+            diffs.append(text_diff(target, content, target))
         if not module.check_mode:
             write_file(module, target, content, mode)
     kept = {os.path.normpath(k) for k in keep}
@@ -157,6 +165,8 @@ def write_context(module, context, files, keep, clean):
             path = os.path.relpath(os.path.join(root, name), context)
             if path not in wanted and path not in kept:
                 written.append(f"{path} (removed)")
+                if module._diff:
+                    diffs.append(text_diff(os.path.join(root, name), b"", os.path.join(root, name)))
                 if not module.check_mode:
                     os.remove(os.path.join(root, name))
     return written
@@ -182,11 +192,17 @@ def main():
     docker = module.get_bin_path("docker", required=True)
     if not module.check_mode:
         os.makedirs(p["context"], mode=0o755, exist_ok=True)
-    written = write_context(module, p["context"], p["files"], p["keep"], p["clean"]) \
-        if os.path.isdir(p["context"]) else sorted(p["files"])
+    diffs = []
+    if os.path.isdir(p["context"]):
+        written = write_context(module, p["context"], p["files"], p["keep"], p["clean"], diffs)
+    else:  # check mode on a server without the context yet: every file is new
+        written = sorted(p["files"])
+        diffs = [text_diff(os.path.join(p["context"], path), str((p["files"][path] or {}).get("content", "")).encode(),
+                           os.path.join(p["context"], path)) for path in written]
+    shown = {"diff": diffs} if module._diff else {}
     if module.check_mode and written:
         # the digest of what would be written: compute it from the declared files over the kept ones
-        module.exit_json(changed=True, ref=None, present=False, built=False, written=written, pruned=[])
+        module.exit_json(changed=True, ref=None, present=False, built=False, written=written, pruned=[], **shown)
     extra = p["extra_input"]
     for parent in p["parents"]:
         rc, out, err = module.run_command([docker, "image", "inspect", "--format", "{{.Id}}", parent])
@@ -208,7 +224,7 @@ def main():
     pruned = prune(module, docker, p["name"], ref.rsplit(":", 1)[1], p["keep_previous"]) \
         if p["keep_previous"] >= 0 else []
     module.exit_json(changed=bool(written) or built or (not present and p["build"]) or bool(pruned), ref=ref,
-                     present=present, built=built, written=written, pruned=pruned)
+                     present=present, built=built, written=written, pruned=pruned, **shown)
 
 
 if __name__ == "__main__":

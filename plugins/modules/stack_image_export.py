@@ -19,8 +19,8 @@ options:
   path: {description: The archive to write on the server, type: path, required: true}
   context: {description: The image's build context (its C(Dockerfile) names the parent), type: path}
 attributes:
-  check_mode: {support: none, description: Always writes the archive.}
-  diff_mode: {support: none, description: No diff.}
+  check_mode: {support: full, description: Reports the archive it would write (C(left_out) and C(size) 0).}
+  diff_mode: {support: none, description: An archive has no text to show.}
 author: vixtract.stack maintainers
 """
 
@@ -89,7 +89,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(ref=dict(type="str", required=True), path=dict(type="path", required=True),
                            context=dict(type="path")),
-        supports_check_mode=False,
+        supports_check_mode=True,
     )
     p = module.params
     docker = module.get_bin_path("docker", required=True)
@@ -103,6 +103,8 @@ def main():
         module.fail_json(msg=f"the image {p['ref']} is not in the engine")
     parent = parent_of(p["context"])
     parent_layers = (layers(parent) if parent else None) or []
+    if module.check_mode:
+        module.exit_json(changed=True, parent=parent or "", left_out=0, size=0)
 
     saved, tmp = p["path"] + ".saved", p["path"] + ".tmp"
     try:

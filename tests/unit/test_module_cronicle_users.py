@@ -264,3 +264,13 @@ def test_an_account_deleted_from_the_list_leaves_the_ledger(cronicle, run_module
     assert "anna.k" in ledger.read_text()
     run_module(main, args(cronicle, [], ledger=str(ledger)))
     assert "anna.k" not in ledger.read_text()
+
+
+def test_diff_mode_lists_the_changes_and_never_the_password(cronicle, run_module):
+    cronicle.add_user("anna.k", "changed in the UI", USER_PRIVILEGES, full_name="anna.k (vixtract_users)")
+    result = run_module(main, args(cronicle, [anna()], _ansible_check_mode=True, _ansible_diff=True))
+    assert result["diff"] == {"prepared": "\n".join(result["changes"])} and result["changes"], result
+    assert "password" in result["diff"]["prepared"] and "pw-anna-123" not in str(result["diff"])
+    assert writes(cronicle) == []
+    plain = run_module(main, args(cronicle, [anna()], _ansible_check_mode=True))
+    assert "diff" not in plain

@@ -107,3 +107,25 @@ def test_a_link_planted_in_the_directory_is_replaced_not_followed(tmp_path, run_
     assert result["written"] == ["a.conf"]
     assert victim.read_text() == "precious"
     assert not (conf / "a.conf").is_symlink() and (conf / "a.conf").read_text() == "new"
+
+
+def test_diff_mode_shows_each_changed_file_and_keeps_marked_and_large_ones_out(tmp_path, run_module):
+    (tmp_path / "a.conf").write_text("client_max_body_size 10m;\n")
+    (tmp_path / "same.conf").write_text("unchanged\n")
+    (tmp_path / "proxy.conf").write_text("HTTP_PROXY=http://u:old-secret@proxy\n")
+    result = run_module(main, {"path": str(tmp_path), "_ansible_check_mode": True, "_ansible_diff": True, "files": {
+        "a.conf": {"content": "client_max_body_size 20m;\n"}, "same.conf": {"content": "unchanged\n"},
+        "proxy.conf": {"content": "HTTP_PROXY=http://u:new-secret@proxy\n", "diff": False},
+        "big.txt": {"content": "x" * (64 * 1024 + 1)}, "gone.conf": {"state": "absent"}}})
+    diffs = {d["after_header"]: (d["before"], d["after"]) for d in result["diff"]}
+    assert diffs[str(tmp_path / "a.conf")] == ("client_max_body_size 10m;\n", "client_max_body_size 20m;\n")
+    assert diffs[str(tmp_path / "big.txt")] == ("", "(65537 bytes, not shown)\n")
+    assert str(tmp_path / "same.conf") not in diffs and str(tmp_path / "gone.conf") not in diffs
+    assert diffs[str(tmp_path / "proxy.conf")] == ("(37 bytes, not shown)\n", "(37 bytes, not shown)\n")
+    assert "secret" not in str(result["diff"])
+    assert (tmp_path / "a.conf").read_text() == "client_max_body_size 10m;\n"
+
+
+def test_without_diff_mode_no_content_is_returned(tmp_path, run_module):
+    result = run_module(main, {"path": str(tmp_path), "files": {"a.conf": {"content": "x = 1\n"}}})
+    assert "diff" not in result and "x = 1" not in str({k: v for k, v in result.items() if k != "invocation"})

@@ -521,6 +521,28 @@ def test_check_mode_with_an_up_to_date_context_reports_the_build_without_buildin
     assert docker.builds() == []
 
 
+def test_diff_mode_shows_the_changed_context_files_before_and_after(stack_image, context, docker):
+    stack_image(FILES)
+    docker.forget_calls()
+    put(context, "stale.txt")
+
+    result = stack_image(dict(FILES, Dockerfile={"content": "FROM scratch\n", "mode": "0644"}),
+                         _ansible_check_mode=True, _ansible_diff=True)
+
+    diffs = {d["after_header"]: (d["before"], d["after"]) for d in result["diff"]}
+    assert diffs == {str(context / "Dockerfile"): (DOCKERFILE, "FROM scratch\n"),
+                     str(context / "stale.txt"): ((context / "stale.txt").read_text(), "")}
+    assert (context / "Dockerfile").read_text() == DOCKERFILE
+
+
+def test_diff_mode_on_a_new_context_shows_every_file_as_new(stack_image, context, docker):
+    result = stack_image(FILES, _ansible_check_mode=True, _ansible_diff=True)
+
+    assert {d["after_header"]: (d["before"], d["after"]) for d in result["diff"]} == {
+        str(context / path): ("", spec["content"]) for path, spec in FILES.items()}
+    assert not context.exists()
+
+
 # --- known bugs (strict: these fail once the module is fixed; then drop the marker) ---
 
 def test_integer_mode_is_the_mode(stack_image, context, docker):

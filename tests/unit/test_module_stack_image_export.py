@@ -73,3 +73,21 @@ def test_a_file_a_symbolic_link_points_to_is_found(tmp_path):
     _archive(tmp_path / "in.tar", {"a/layer.tar": b"x"}, links=[("d/layer.tar", "../a/layer.tar")])
     with tarfile.open(tmp_path / "in.tar") as tar:
         assert linked_to(tar.getmembers()) == {"a/layer.tar"}
+
+
+def test_check_mode_writes_no_archive(tmp_path, run_module, monkeypatch):
+    from ansible_collections.vixtract.stack.plugins.modules import stack_image_export
+
+    calls = []
+
+    def run_command(self, cmd, **kwargs):
+        calls.append(cmd)
+        return (0, '["sha256:a"]', "") if cmd[1:3] == ["image", "inspect"] else (1, "", "not expected")
+
+    monkeypatch.setattr(stack_image_export.AnsibleModule, "run_command", run_command)
+    monkeypatch.setattr(stack_image_export.AnsibleModule, "get_bin_path", lambda self, name, required=False: "docker")
+    result = run_module(stack_image_export.main, {"ref": "vixtract/nginx:0123456789abcdef",
+                                                  "path": str(tmp_path / "nginx.tar"), "_ansible_check_mode": True})
+    assert result["changed"] and not result.get("failed"), result
+    assert list(tmp_path.iterdir()) == []
+    assert [cmd[1:3] for cmd in calls] == [["image", "inspect"]]

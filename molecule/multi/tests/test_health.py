@@ -7,7 +7,7 @@ import time
 import pytest
 import testinfra
 
-from vixtest.health import recap, table, verdict
+from vixtest.health import recap, server_line, table, verdict
 from vixtest.stack import run_playbook
 
 DB, APP = "vixtract-multi-db", "vixtract-multi-app"
@@ -37,6 +37,10 @@ def test_each_server_reports_the_components_it_runs_healthy_with_their_own_versi
     assert db_rows["postgres"][6].isdigit() and int(db_rows["postgres"][6]) > 300, db_rows
     assert "running" in " ".join(app_rows["jupyterhub"]).split("idle culler:")[1], app_rows
     assert "master: yes;" in " ".join(app_rows["cronicle"]), app_rows
+    # no refresh ran on these servers (molecule/upgrade/tests/test_refresh.py shows a stamp)
+    for server, name in ((db, DB), (host, APP)):
+        assert not server.file("/opt/vixtract/image-refresh").exists
+        assert server_line(out, name, "images refreshed: ") == "never (playbooks/refresh.yml)"
     assert recap(out, DB) == (0, 0, 0) and recap(out, APP) == (0, 0, 0)
 
 

@@ -7,7 +7,7 @@ refresh.yml rebuilds every image, each container runs 2.0, the containers were r
 people's work are there and usable, the older tags are pruned down to the kept one, and the next re-apply changes
 nothing. The runs build on the server (no image cache): the refresh must really run apt, nothing may be loaded.
 This module runs before test_reinstall.py and test_upgrade.py (file order) and changes nothing they check; at its
-end the scenario's own base image is back under its name."""
+end the scenario's own base image is back under its name and the server has no refresh stamp."""
 import json
 import shlex
 import time
@@ -15,6 +15,7 @@ import time
 import pytest
 
 from vixtest.cronicle import schedule
+from vixtest.health import server_line
 from vixtest.hub import can_log_in, session
 from vixtest.pg import psql
 from vixtest.stack import changed_count, credential, stack_vars
@@ -80,8 +81,9 @@ def probe_repo(host):
     sh(host, f"printf %s {shlex.quote(dockerfile)} > /tmp/probe-base/Dockerfile"
              f" && docker build -q -t vixtract-test/probe-base /tmp/probe-base && docker tag vixtract-test/probe-base {BASE}")
     yield repo
+    # the scenario as it was: its own base image and no refresh stamp (the next run builds the images it had)
     host.run(f"docker tag {original} {BASE}; docker rmi vixtract-test/probe-base; systemctl stop {REPO_UNIT};"
-             f" rm -rf {REPO_DIR} /tmp/probe-base")
+             f" rm -rf {REPO_DIR} /tmp/probe-base /opt/vixtract/image-refresh")
 
 
 def versions(host):
@@ -124,6 +126,15 @@ def test_a_refresh_brings_a_package_update_that_a_re_apply_does_not(host, conver
     assert running_refs(host) == with_one
     base_with_one = digest_tags(host, "vixtract/base") - set().union(*before.values())
 
+    # a preview names the new stamp in the base image's Dockerfile and changes nothing
+    kept = host.run("cat /opt/vixtract/image-refresh").stdout
+    rc, out = converge(dict(NO_CACHE, vixtract_image_refresh_stamp="preview-1"), playbook="playbooks/refresh.yml",
+                       check=True, diff=True)
+    assert rc == 0, out[-3000:]
+    assert "+RUN echo preview-1 > /etc/vixtract-image-refresh" in out, out[-3000:]
+    assert running_refs(host) == with_one and set(versions(host).values()) == {"1.0"}
+    assert host.run("cat /opt/vixtract/image-refresh").stdout == kept
+
     started = time.time()
     rc, out = converge(NO_CACHE, playbook="playbooks/refresh.yml")
     assert rc == 0, out[-3000:]
@@ -146,6 +157,10 @@ def test_a_refresh_brings_a_package_update_that_a_re_apply_does_not(host, conver
     labels = json.loads(host.check_output(
         f"docker image inspect -f '{{{{json .Config.Labels}}}}' vixtract/base:{refreshed_base.pop()}"))
     assert labels.get("org.vixtract.image-refresh") == stamp and len(stamp) >= 20, (stamp, labels)
+
+    # health.yml tells when the images were refreshed last
+    rc, out = converge(playbook="playbooks/health.yml")
+    assert server_line(out, "vixtract-upgrade", "images refreshed: ") == stamp, out[-3000:]
 
     # the tags before the test are pruned; the one with 1.0 is kept for a rollback (vixtract_image_keep: 1)
     for name, repository in CONTAINERS.items():

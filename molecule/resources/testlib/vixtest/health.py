@@ -21,8 +21,17 @@ def table(out, server):
     assert result, out[-4000:]
     lines = result["msg"].splitlines()
     rows = {line.split()[0]: line.split() for line in lines[1:]
-            if line.strip() and not line.startswith(("disk ", "newest backup", "problems"))}
+            if line.strip() and not line.startswith(("disk ", "newest backup", "images refreshed", "problems"))}
     return rows, lines[-1].split(": ", 1)[1]
+
+
+def server_line(out, server, prefix):
+    """The table's line for the whole server that starts with PREFIX (e.g. 'images refreshed: '), without it."""
+    result = _result(out, "vixtract.stack.vixtract : Health table", server)
+    assert result, out[-4000:]
+    found = [line[len(prefix):] for line in result["msg"].splitlines() if line.startswith(prefix)]
+    assert len(found) == 1, result["msg"]
+    return found[0]
 
 
 def verdict(out, server):
