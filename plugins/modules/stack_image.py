@@ -192,13 +192,9 @@ def main():
     docker = module.get_bin_path("docker", required=True)
     if not module.check_mode:
         os.makedirs(p["context"], mode=0o755, exist_ok=True)
+    # in check mode on a server without the context yet, every file is new (and nothing is there to remove)
     diffs = []
-    if os.path.isdir(p["context"]):
-        written = write_context(module, p["context"], p["files"], p["keep"], p["clean"], diffs)
-    else:  # check mode on a server without the context yet: every file is new
-        written = sorted(p["files"])
-        diffs = [text_diff(os.path.join(p["context"], path), str((p["files"][path] or {}).get("content", "")).encode(),
-                           os.path.join(p["context"], path)) for path in written]
+    written = write_context(module, p["context"], p["files"], p["keep"], p["clean"], diffs)
     shown = {"diff": diffs} if module._diff else {}
     if module.check_mode and written:
         # the digest of what would be written: compute it from the declared files over the kept ones
