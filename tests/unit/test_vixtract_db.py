@@ -42,13 +42,42 @@ def test_types_are_guessed_per_column():
     assert db.infer_types(["id", "region", "day"], rows) == {"id": "bigint", "region": "text", "day": "date"}
 
 
-def test_copy_text_escapes_what_copy_would_read_otherwise_and_writes_null_as_backslash_n():
-    rows = [["a\tb", "line\nbreak", "back\\slash", None, "", True, 3, 1.5],
-            [dt.date(2024, 5, 1), dt.datetime(2024, 5, 1, 10, 30), decimal.Decimal("2.50"), b"\x01\xff", "cr\r", False,
-             -7, "x"]]
-    assert db.copy_text(rows) == (
-        "a\\tb\tline\\nbreak\tback\\\\slash\t\\N\t\tt\t3\t1.5\n"
-        "2024-05-01\t2024-05-01 10:30:00\t2.50\t\\\\x01ff\tcr\\r\tf\t-7\tx\n")
+INT, FLOAT, TEXT = ("bigint", False), ("double precision", False), ("text", True)
+
+
+@pytest.mark.parametrize("sample, columns, expected", [
+    ([[1, "a", 0.5], [2, None, 1.5]], [INT, TEXT, FLOAT], ["int8", "text", "float8"]),
+    ([["1", "2024-05-01"]], [INT, ("date", False)], ["text", "text"]),
+    ([[1, 2]], [("integer", False), ("smallint", False)], ["int8", "int8"]),
+    # ints into a text or numeric column: psycopg writes True there as t, the fixed int8 dumper would write 1
+    ([[1]], [TEXT], None),
+    ([[1]], [("numeric", False)], None),
+    # a float into a numeric column: a later Decimal would be rounded through float by the fixed dumper
+    ([[0.5]], [("numeric", False)], None),
+    ([[True]], [("boolean", False)], None),
+    ([[1], ["2"]], [INT], None),
+    ([[None], [None]], [TEXT], None),
+    ([[2 ** 63]], [INT], None),
+    ([[decimal.Decimal("1.5")]], [("numeric", False)], None),
+    ([[dt.date(2024, 5, 1)]], [("date", False)], None),
+    ([[1, "a"], [2]], [INT, TEXT], ["int8", "text"]),
+], ids=lambda v: repr(v)[:40])
+def test_fixed_dumpers_only_where_they_write_what_psycopg_would(sample, columns, expected):
+    assert db._fixed_dumpers(sample, columns) == expected
+
+
+def test_a_container_is_read_again_from_its_first_row_an_iterator_is_not():
+    rows = [["id"], [1], [2]]
+    assert list(db._Rows(rows[1:2], iter(rows[1:]), rows).again()) == [[1], [2]]
+    assert db._Rows([], iter(rows[1:]), iter(rows)).again is None
+    assert db._Rows([], iter(rows[1:]), (r for r in rows)).again is None
+
+
+def test_values_psycopg_has_no_adapter_for_are_written_as_their_str():
+    class Thing:
+        def __str__(self):
+            return "a thing"
+    assert db._StrDumper(object).dump(Thing()) == b"a thing"
 
 
 class FakeDiag:

@@ -106,3 +106,53 @@ except db.LoadError as e:
 """)
     assert got[1:] == [2, "amount"] and got[0].startswith("row 2, column 'amount': invalid input syntax for type bigint"), got
     assert rows_of(host, table) == ["1|10"], "the load was all or nothing"
+
+
+def test_values_are_written_as_psycopg_writes_them_and_an_unwritable_one_names_its_row_and_column(host, table):
+    got = in_notebook_env(host, f"""
+import datetime as dt, decimal
+class Thing:
+    def __str__(self):
+        return "a thing"
+rows = [["id", "raw", "doc", "tags", "amount", "at", "other"],
+        [1, b"\\x00\\xff", {{"k": [1, "x"]}}, [1, 2], decimal.Decimal("2.50"), dt.datetime(2024, 5, 1, 10, 30), Thing()]]
+loaded = db.load(rows, "{table}", create=True, types={{"tags": "int[]", "doc": "jsonb"}})
+try:
+    db.load([["id", "raw", "doc", "tags", "amount", "at", "other"], [2, None, None, None, None, None, "nul\\x00"]],
+            "{table}")
+    refused = None
+except db.LoadError as e:
+    refused = [str(e), e.row, e.column]
+print(json.dumps([loaded, refused]))
+""")
+    assert got[0] == 1
+    assert got[1][1:] == [1, "other"] and got[1][0].startswith("row 1, column 'other': "), got
+    assert rows_of(host, table) == ['1|\\x00ff|{"k": [1, "x"]}|{1,2}|2.50|2024-05-01 10:30:00|a thing']
+
+
+def test_rows_whose_types_change_after_the_first_ones_load_as_the_same_rows_from_an_iterator(host, table):
+    """A list (read again when a later value does not fit the first rows' types) and a generator of the same
+    rows give the same table: ints, then a string, in an integer column; floats, then a Decimal and an int, in a
+    double precision column; strings, then an int and a boolean, in a text column; '' as NULL in typed columns."""
+    got = in_notebook_env(host, f"""
+import decimal, psycopg
+def rows():
+    yield ["i", "f", "s"]
+    for k in range(1500):
+        yield [k, k / 4, f"s{{k}}"]
+    yield ["7", decimal.Decimal("0.1000000000000000055511151231257827"), 5]
+    yield [8, 3, True]
+    yield ["", "", ""]
+with psycopg.connect() as conn:
+    for name in ("{table}_list", "{table}_iter"):
+        conn.execute(f"CREATE TABLE {{name}} (i bigint, f double precision, s text)")
+    conn.commit()
+    counts = [db.load(list(rows()), "{table}_list", connection=conn), db.load(rows(), "{table}_iter", connection=conn)]
+    conn.commit()
+    differ = conn.execute("SELECT count(*) FROM ((TABLE {table}_list EXCEPT ALL TABLE {table}_iter) UNION ALL "
+                          "(TABLE {table}_iter EXCEPT ALL TABLE {table}_list)) d").fetchone()[0]
+print(json.dumps([counts, differ]))
+""")
+    assert got == [[1503, 1503], 0], got
+    tail = superuser(host, f"SELECT i, f, s FROM public.{table}_list WHERE s NOT LIKE 's%' ORDER BY i")
+    assert tail.stdout.strip().splitlines() == ["7|0.1|5", "8|3|t", "||"], tail.stdout

@@ -24,7 +24,13 @@ create=True creates the table when it does not exist, with the header's columns 
 work) and types guessed from the values (see `infer_types`), or `types={"column": "numeric(12,2)", ...}`.
 
 None is NULL; an empty string is NULL in columns whose type is not a string type (as in a CSV file) and an
-empty string in text columns.
+empty string in text columns. Values are written by psycopg's adapters: numbers, strings, dates and times,
+Decimal, booleans, bytes (bytea), lists (arrays); a dict is written as JSON, anything else as its str().
+
+Speed: the rows are written in COPY's text format by psycopg's C adapters. When the first rows show one type
+per column (str; int into an integer column; float into a float column), each column gets a fixed adapter. A petl
+table or a list whose later values differ from those is loaded again from its first row, inside the same
+transaction, with an adapter chosen per value (an iterator or generator gets that from the start).
 
 Errors name the row (1 = the first row after the header) and the column that failed, and the value, e.g.
     LoadError: row 1042, column 'amount': invalid input syntax for type bigint: "12,5"
@@ -32,23 +38,21 @@ The load is one transaction: after an error nothing of it is in the database.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import decimal
-import io
 import itertools
 import re
 import uuid
 
 import psycopg
 from psycopg import sql
-from psycopg.copy import QueuedLibpqWriter
+from psycopg.adapt import Dumper, PyFormat, Transformer
+from psycopg.types.json import JsonDumper
 
-__all__ = ["LoadError", "connect", "copy_text", "infer_types", "load"]
+__all__ = ["LoadError", "connect", "infer_types", "load"]
 
 MODES = ("append", "replace", "upsert")
 SAMPLE = 1000          # rows looked at to guess column types
-BATCH = 5000           # rows encoded and queued for COPY at once
 
 
 class LoadError(Exception):
@@ -65,40 +69,15 @@ def connect(**kwargs):
 
 
 # --- what COPY reads -------------------------------------------------------------------------------------------
-# CSV written by Python's csv module (in C): strings quoted, None written bare and empty, so None is NULL and ''
-# an empty string; numbers, dates and the like bare (less for the server to parse). Where the csv module cannot do
-# that (Python < 3.12), COPY's text format, escaped value by value.
-
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_CSV = hasattr(csv, "QUOTE_STRINGS")
+# psycopg writes each row in COPY's text format with its C adapters (None as NULL, bytes as bytea, dates, Decimal,
+# booleans, lists as arrays); a dict is written as JSON, anything else it has no adapter for as str(value).
 
 
-def _text(value):
-    """One value in COPY's text format (None is NULL)."""
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return value.translate(_ESCAPES)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return "\\\\x" + bytes(value).hex()
-    return str(value).translate(_ESCAPES)
+class _StrDumper(Dumper):
+    """The fallback for values psycopg has no adapter for: their str()."""
 
-
-def copy_text(rows):
-    """The rows (without header) as one string in COPY's text format: a line per row, tab between values."""
-    return "".join("\t".join(map(_text, row)) + "\n" for row in rows)
-
-
-def _bytes_free(rows):
-    """Rows with bytes values written as bytea's hex input ('\\x...'); the csv module would write b'...'."""
-    for row in rows:
-        if any(isinstance(v, (bytes, bytearray, memoryview)) for v in row):
-            row = ["\\x" + bytes(v).hex() if isinstance(v, (bytes, bytearray, memoryview)) else v for v in row]
-        yield row
+    def dump(self, obj):
+        return str(obj).encode()
 
 
 # --- types ------------------------------------------------------------------------------------------------------
@@ -115,7 +94,7 @@ _ORDER = ["boolean", "bigint", "double precision", "date", "timestamp", "timesta
 
 def _kind(value):
     """The narrowest type VALUE fits, or None for a NULL."""
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value):
         return None
     if isinstance(value, bool):
         return "boolean"
@@ -192,49 +171,107 @@ def _exists(cur, schema, table):
     return cur.fetchone()[0] is not None
 
 
-def _not_text(cur, target, header):
-    """The columns of HEADER whose type is not a string type: there an empty value is NULL, as in a CSV file."""
-    cur.execute("SELECT a.attname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
-                "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped AND t.typcategory <> 'S'",
+def _column_types(cur, target, header):
+    """For each column of HEADER: (its type, whether it is a string type), from the table's definition."""
+    cur.execute("SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory = 'S' FROM pg_attribute a "
+                "JOIN pg_type t ON t.oid = a.atttypid "
+                "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped",
                 (str(target.as_string(cur)),))
-    typed = {name for (name,) in cur.fetchall()}
-    return [name for name in header if name in typed]
+    found = {name: (kind, string) for name, kind, string in cur.fetchall()}
+    return [found.get(name, ("text", True)) for name in header]
 
 
-def _copy(cur, target, header, rows, has_bytes=False):
-    """COPY ROWS into TARGET in big batches; a rejected value becomes a LoadError naming its row and column."""
-    columns = sql.SQL(", ").join(map(sql.Identifier, header))
-    count = 0
-    iterator = _bytes_free(rows) if has_bytes else iter(rows)
-    try:
-        if _CSV:
-            typed = _not_text(cur, target, header)
-            options = sql.SQL(", FORCE_NULL ({})").format(sql.SQL(", ").join(map(sql.Identifier, typed))) \
-                if typed else sql.SQL("")
-            statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv{})").format(target, columns, options)
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, quoting=csv.QUOTE_STRINGS, lineterminator="\n")
+_FLOATS = {"double precision", "real"}
+_INTEGERS = {"bigint", "integer", "smallint"}
+
+
+def _fixed_dumpers(sample, columns):
+    """psycopg's type for each column when the sample's values of every column are of one type that a fixed C
+    dumper writes as psycopg would anyway (str; int into an integer column, float into a float one), else None. A fixed dumper saves
+    psycopg's choice per value (a third of a load's time); a later value of another type makes it fail, and the
+    load runs again with the choice per value (_copy)."""
+    types = []
+    for i, (kind, _) in enumerate(columns):
+        values = [row[i] for row in sample if len(row) > i and row[i] is not None]
+        seen = set(map(type, values))
+        if seen == {int} and kind in _INTEGERS and all(-2 ** 63 <= v < 2 ** 63 for v in values):
+            types.append("int8")
+        elif seen == {str}:
+            types.append("text")
+        elif seen == {float} and kind in _FLOATS:
+            types.append("float8")
         else:
-            statement = sql.SQL("COPY {} ({}) FROM STDIN").format(target, columns)
-        # The queued writer sends from a thread of its own: the next batch is encoded while the server parses this one
-        with cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
-            while True:
-                batch = list(itertools.islice(iterator, BATCH))
-                if not batch:
-                    break
-                if _CSV:
-                    writer.writerows(batch)
-                    copy.write(buffer.getvalue())
-                    buffer.seek(0)
-                    buffer.truncate()
-                else:
-                    copy.write(copy_text(batch))
-                count += len(batch)
-    except psycopg.errors.DataError as e:
-        raise _located(e) from None
+            return None
+    return types
+
+
+class _Mismatch(Exception):
+    """A value of another type than the sample's in a column written with a fixed dumper."""
+
+
+def _copy(cur, target, header, rows):
+    """COPY ROWS (_Rows) into TARGET; a rejected value becomes a LoadError naming its row and column.
+
+    When the sample allows fixed dumpers and the rows can be read again (a petl table, a list), the COPY runs
+    with them under a savepoint; should a later value not fit, it runs again from the first row with psycopg
+    choosing a dumper per value (one-shot iterators get that from the start)."""
+    columns = _column_types(cur, target, header)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(target, sql.SQL(", ").join(map(sql.Identifier, header)))
+    typed = {i for i, (_, string) in enumerate(columns) if not string}
+    cur.adapters.register_dumper(object, _StrDumper)
+    cur.adapters.register_dumper(dict, JsonDumper)
+    fixed = _fixed_dumpers(rows.sample, columns) if rows.again else None
+    if fixed:
+        try:
+            with cur.connection.transaction():
+                return _write(cur, statement, header, rows.data, typed, fixed)
+        except _Mismatch:
+            return _write(cur, statement, header, rows.again(), typed, None)
+    return _write(cur, statement, header, rows.data, typed, None)
+
+
+def _write(cur, statement, header, rows, typed, fixed):
+    count, row = 0, ()
+    try:
+        with cur.copy(statement) as copy:
+            if fixed:
+                copy.set_types(fixed)
+            write = copy.write_row
+            for count, row in enumerate(rows, 1):
+                if typed:  # '' is NULL in a column whose type is not a string type, as in a CSV file
+                    try:
+                        empty = "" in row
+                    except Exception:  # noqa: BLE001 - a value whose == cannot answer (pandas.NA): look at each
+                        empty = True
+                    if empty:
+                        row = [None if i in typed and isinstance(v, str) and not v else v for i, v in enumerate(row)]
+                try:
+                    write(row)
+                except (TypeError, ValueError, OverflowError, psycopg.DataError, psycopg.ProgrammingError):
+                    if fixed:
+                        raise _Mismatch() from None
+                    raise
     except psycopg.Error as e:
+        if e.sqlstate is None:  # refused before it reached the server: a value psycopg cannot write
+            column = _unwritable(cur, header, row)
+            where = f"row {count}, column {column!r}" if column else f"row {count}"
+            raise LoadError(f"{where}: {e}", row=count, column=column) from None
+        if isinstance(e, psycopg.errors.DataError):
+            raise _located(e) from None
         raise LoadError(f"the load failed: {e}") from None
     return count
+
+
+def _unwritable(cur, header, row):
+    """The column of ROW whose value psycopg cannot write, if one is."""
+    transformer = Transformer(cur)
+    for name, value in zip(header, row):
+        try:
+            if value is not None:
+                transformer.get_dumper(value, PyFormat.TEXT).dump(value)
+        except Exception:  # noqa: BLE001 - whatever stops the value is what the message names
+            return name
+    return None
 
 
 def _located(error):
@@ -248,6 +285,15 @@ def _located(error):
     if column:
         return LoadError(f"row {row}, column {column!r}: {message}", row=row, column=column)
     return LoadError(f"row {row}: {message}", row=row)
+
+
+class _Rows:
+    """What load() COPYs: the first rows (to guess types from), all rows once, and, when SOURCE can be read again
+    (a container such as a petl table or a list, not an iterator), a way to read them again."""
+
+    def __init__(self, sample, data, source):
+        self.sample, self.data = sample, data
+        self.again = None if iter(source) is source else (lambda: itertools.islice(iter(source), 1, None))
 
 
 def load(rows, table, mode="append", key=None, create=False, schema=None, types=None, connection=None):
@@ -272,7 +318,7 @@ def load(rows, table, mode="append", key=None, create=False, schema=None, types=
     schema, table = _split_name(table, schema)
 
     sample = list(itertools.islice(iterator, SAMPLE))
-    data = itertools.chain(sample, iterator)
+    data = _Rows(sample, itertools.chain(sample, iterator), rows)
     own = connection is None
     conn = connection or connect()
     try:
@@ -284,12 +330,11 @@ def load(rows, table, mode="append", key=None, create=False, schema=None, types=
                 column_types = dict(infer_types(header, sample), **(types or {}))
                 _create(cur, target, header, column_types, keys)
                 mode = "append"
-            has_bytes = any(isinstance(v, (bytes, bytearray, memoryview)) for row in sample for v in row)
             if mode == "append":
-                return _copy(cur, target, header, data, has_bytes)
+                return _copy(cur, target, header, data)
             if mode == "replace":
-                return _replace(cur, schema, table, header, data, has_bytes)
-            return _upsert(cur, target, header, keys, data, has_bytes)
+                return _replace(cur, schema, table, header, data)
+            return _upsert(cur, target, header, keys, data)
     finally:
         if own:
             conn.close()
@@ -302,12 +347,12 @@ def _create(cur, target, header, column_types, keys):
     cur.execute(sql.SQL("CREATE TABLE {} ({})").format(target, sql.SQL(", ").join(columns)))
 
 
-def _replace(cur, schema, table, header, data, has_bytes):
+def _replace(cur, schema, table, header, data):
     """The new rows in a new table (same columns, defaults, constraints and privileges), swapped in at commit."""
     staging = f"{table[:40]}_vx{uuid.uuid4().hex[:12]}"
     old, new = _ident(schema, table), _ident(schema, staging)
     cur.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(new, old))
-    count = _copy(cur, new, header, data, has_bytes)
+    count = _copy(cur, new, header, data)
     cur.execute("SELECT COALESCE(relacl::text[], '{}') FROM pg_class WHERE oid = to_regclass(%s)",
                 (str(old.as_string(cur)),))
     acl = cur.fetchone()[0]
@@ -333,10 +378,10 @@ def _acl_entry(entry):
     return grantee.strip('"'), [_PRIVILEGES[f] for f in flags if f in _PRIVILEGES]
 
 
-def _upsert(cur, target, header, keys, data, has_bytes):
+def _upsert(cur, target, header, keys, data):
     staging = sql.Identifier(f"vx_upsert_{uuid.uuid4().hex[:12]}")
     cur.execute(sql.SQL("CREATE TEMPORARY TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(staging, target))
-    count = _copy(cur, staging, header, data, has_bytes)
+    count = _copy(cur, staging, header, data)
     columns = sql.SQL(", ").join(map(sql.Identifier, header))
     updates = [name for name in header if name not in keys]
     action = sql.SQL("DO UPDATE SET {}").format(sql.SQL(", ").join(
