@@ -5,12 +5,17 @@ package `vixtract-probe` 1.0 (the scenario's base image, plus that repository an
 rebuilds every image from it. Version 2.0 is published: a re-apply builds nothing and changes nothing;
 refresh.yml rebuilds every image, each container runs 2.0, the containers were replaced in order, the data and
 people's work are there and usable, the older tags are pruned down to the kept one, and the next re-apply changes
-nothing. The runs build on the server (no image cache): the refresh must really run apt, nothing may be loaded.
+nothing. The refresh and the re-applies build on the server (no image cache): the refresh must really run apt,
+nothing may be loaded. The images with 1.0 are the same on every run (the base image with 1.0 is kept as an
+archive, so its ID and every digest after it stay the same): they come from an image cache of their own,
+VIXTRACT_TEST_PROBE_CACHE, which a machine's first run fills (like the previous release's, see molecule.yml).
 This module runs before test_reinstall.py and test_upgrade.py (file order) and changes nothing they check; at its
 end the scenario's own base image is back under its name and the server has no refresh stamp."""
 import json
+import os
 import shlex
 import time
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +23,7 @@ from vixtest.cronicle import schedule
 from vixtest.health import server_line
 from vixtest.hub import can_log_in, session
 from vixtest.pg import psql
-from vixtest.stack import changed_count, credential, stack_vars
+from vixtest.stack import changed_count, credential, outer_docker, server_container, stack_vars
 
 VARS = stack_vars()
 BASE = VARS.get("vixtract_base_image", "debian:trixie-slim")
@@ -32,6 +37,8 @@ REPO_UNIT = "vixtract-probe-repo"
 PORT = 8765
 # build on the server: a refresh that loaded images from a cache would not show that apt ran
 NO_CACHE = {"vixtract_image_cache_dir": ""}
+# the images with 1.0: built on a machine's first run, loaded on the next ones
+PROBE_CACHE = Path(os.environ.get("VIXTRACT_TEST_PROBE_CACHE", "/var/cache/vixtract/refresh-probe-images"))
 ANALYST = "anna.k"
 
 PUBLISH = r"""set -eu
@@ -78,8 +85,22 @@ def probe_repo(host):
                   f"RUN echo 'deb [trusted=yes] http://{gateway}:{PORT}/ ./' > /etc/apt/sources.list.d/probe.list"
                   f" && apt-get update && apt-get install -y --no-install-recommends {PACKAGE}"
                   " && rm -rf /var/lib/apt/lists/*\n")
-    sh(host, f"printf %s {shlex.quote(dockerfile)} > /tmp/probe-base/Dockerfile"
-             f" && docker build -q -t vixtract-test/probe-base /tmp/probe-base && docker tag vixtract-test/probe-base {BASE}")
+    # kept as an archive named by what it is made of, so that the images built from it keep their digests
+    archive = PROBE_CACHE / f"probe-base-{original.split(':')[-1][:16]}-{gateway}.tar"
+    PROBE_CACHE.mkdir(parents=True, exist_ok=True)
+    for stale in PROBE_CACHE.glob("probe-base-*.tar"):
+        if stale != archive:
+            stale.unlink()
+    if archive.exists():
+        outer_docker("cp", str(archive), f"{server_container(host)}:/tmp/probe-base/image.tar")
+        sh(host, "docker load -q -i /tmp/probe-base/image.tar && rm /tmp/probe-base/image.tar")
+    else:
+        sh(host, f"printf %s {shlex.quote(dockerfile)} > /tmp/probe-base/Dockerfile"
+                 " && docker build -q -t vixtract-test/probe-base /tmp/probe-base"
+                 " && docker save -o /tmp/probe-base/image.tar vixtract-test/probe-base")
+        outer_docker("cp", f"{server_container(host)}:/tmp/probe-base/image.tar", f"{archive}.part", timeout=600)
+        os.replace(f"{archive}.part", archive)
+    sh(host, f"docker tag vixtract-test/probe-base {BASE}")
     yield repo
     # the scenario as it was: its own base image and no refresh stamp (the next run builds the images it had)
     host.run(f"docker tag {original} {BASE}; docker rmi vixtract-test/probe-base; systemctl stop {REPO_UNIT};"
@@ -111,12 +132,19 @@ def test_a_refresh_brings_a_package_update_that_a_re_apply_does_not(host, conver
     rows = "SELECT count(*) FROM upgrade_sales"
     rows_before = psql(host, "bi_reader", credential("postgres/bi_reader"), rows).stdout.strip()
 
-    # the base image changed (it holds 1.0 now): every image is rebuilt from it
-    rc, out = converge(NO_CACHE)
+    # the base image changed (it holds 1.0 now): every image is replaced by one built from it
+    rc, out = converge({"vixtract_image_cache_dir": str(PROBE_CACHE)})
     assert rc == 0, out[-3000:]
     assert set(versions(host).values()) == {"1.0"}
     with_one = running_refs(host)
     assert not {ref.split(":")[1] for ref in with_one.values()} & set().union(*before.values()), with_one
+    base_with_one = digest_tags(host, "vixtract/base") - set().union(*before.values())
+    # archives of images no longer made (the stack's inputs changed since) go
+    keep = {f"{ref.replace('/', '_').replace(':', '-')}.tar" for ref in with_one.values()}
+    keep |= {f"vixtract_base-{tag}.tar" for tag in base_with_one}
+    for old in PROBE_CACHE.glob("vixtract_*.tar"):
+        if old.name not in keep:
+            old.unlink()
 
     # 2.0 is published: a re-apply neither builds nor replaces anything
     probe_repo.publish("2.0")
@@ -124,7 +152,7 @@ def test_a_refresh_brings_a_package_update_that_a_re_apply_does_not(host, conver
     assert rc == 0 and changed_count(out) == 0, out[-3000:]
     assert set(versions(host).values()) == {"1.0"}
     assert running_refs(host) == with_one
-    base_with_one = digest_tags(host, "vixtract/base") - set().union(*before.values())
+    assert digest_tags(host, "vixtract/base") - set().union(*before.values()) == base_with_one
 
     # a preview names the new stamp in the base image's Dockerfile and changes nothing
     kept = host.run("cat /opt/vixtract/image-refresh").stdout

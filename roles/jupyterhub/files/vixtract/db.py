@@ -30,7 +30,8 @@ Decimal, booleans, bytes (bytea), lists (arrays); a dict is written as JSON, any
 Speed: the rows are written in COPY's text format by psycopg's C adapters. When the first rows show one type
 per column (str; int into an integer column; float into a float column), each column gets a fixed adapter. A petl
 table or a list whose later values differ from those is loaded again from its first row, inside the same
-transaction, with an adapter chosen per value (an iterator or generator gets that from the start).
+transaction, with an adapter chosen per value (an iterator or generator gets that from the start); pass a slow
+or changing source as a list, db.load(list(table), ...), so that it is not read twice.
 
 Errors name the row (1 = the first row after the header) and the column that failed, and the value, e.g.
     LoadError: row 1042, column 'amount': invalid input syntax for type bigint: "12,5"
