@@ -43,7 +43,8 @@ options:
   keep_previous:
     description: >-
       Remove the superseded images of O(name) (tags that are digests like this module's, other than this one's),
-      keeping this many of the newest for a rollback; an image a container still uses stays. C(-1) removes none.
+      keeping this many for a rollback: first the one a container runs (or is built on) until this image replaces
+      it, then the newest; an image a container still uses stays. C(-1) removes none.
       Other tags (a name given by hand) are never touched.
     type: int
     default: -1
@@ -83,6 +84,7 @@ pruned:
 """
 
 import hashlib
+import json
 import os
 import re
 
@@ -116,11 +118,34 @@ def created_key(created):
     return stamp + "." + fraction.ljust(9, "0")
 
 
-def superseded(tags, current, keep):
-    """Of TAGS ({tag: creation time}), the digest tags other than CURRENT beyond the KEEP newest, newest first."""
+def superseded(tags, current, keep, in_use=frozenset()):
+    """Of TAGS ({tag: creation time}), the digest tags other than CURRENT beyond the KEEP to keep: first those
+    IN_USE (what runs until the new image replaces it is what a rollback goes back to), then the newest."""
     others = sorted((t for t in tags if DIGEST_TAG.match(t) and t != current),
-                    key=lambda t: created_key(tags[t]), reverse=True)
+                    key=lambda t: (t in in_use, created_key(tags[t])), reverse=True)
     return others[keep:]
+
+
+def used_tags(layers, used):
+    """The tags whose image ({tag: its layer list}) a container runs or is built on: the layers of an image a
+    container runs (USED, a list of layer lists) begin with its layers. Layers, not a recorded parent: an image
+    loaded from an archive has none."""
+    return {tag for tag, own in layers.items()
+            if own and any(len(run) >= len(own) and run[:len(own)] == own for run in used)}
+
+
+def container_layers(module, docker):
+    """The layer lists of the images the engine's containers (running or not) were made from."""
+    rc, out, _ = module.run_command([docker, "ps", "-a", "-q", "--no-trunc"])
+    containers = out.split() if rc == 0 else []
+    if not containers:
+        return []
+    rc, out, _ = module.run_command([docker, "inspect", "--format", "{{.Image}}"] + containers)
+    images = sorted(set(out.split())) if rc == 0 else []
+    if not images:
+        return []
+    rc, out, _ = module.run_command([docker, "image", "inspect", "--format", "{{json .RootFS.Layers}}"] + images)
+    return [json.loads(line) for line in out.splitlines() if line.startswith("[")] if rc == 0 else []
 
 
 def prune(module, docker, name, current, keep):
@@ -131,12 +156,17 @@ def prune(module, docker, name, current, keep):
     tags = [t for t in out.split() if DIGEST_TAG.match(t) and t != current]
     if not tags:
         return []
-    rc, out, err = module.run_command([docker, "image", "inspect", "--format", "{{.Created}}"]
+    rc, out, err = module.run_command([docker, "image", "inspect", "--format", "{{.Created}} {{json .RootFS.Layers}}"]
                                       + [f"{name}:{t}" for t in tags])
     if rc != 0:
         module.fail_json(msg=f"inspecting the images of {name} failed: {err.strip()}")
+    created, layers = {}, {}
+    for tag, line in zip(tags, out.splitlines()):
+        time_, _, layer_list = line.partition(" ")
+        created[tag], layers[tag] = time_, json.loads(layer_list or "null") or []
+    in_use = used_tags(layers, container_layers(module, docker)) if len(tags) > keep else set()
     pruned = []
-    for tag in superseded(dict(zip(tags, out.split())), current, keep):
+    for tag in superseded(created, current, keep, in_use):
         if module.check_mode or module.run_command([docker, "image", "rm", f"{name}:{tag}"])[0] == 0:
             pruned.append(f"{name}:{tag}")
     return pruned

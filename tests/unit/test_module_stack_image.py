@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.vixtract.stack.plugins.modules.stack_image import main, created_key, superseded
+from ansible_collections.vixtract.stack.plugins.modules.stack_image import main, created_key, superseded, used_tags
 
 IMAGE = "vixtract/test-image"
 SEP = "\x1f"  # between the recorded arguments of one call
@@ -574,3 +574,23 @@ def test_superseded_keeps_the_newest_digest_tags_and_never_the_current_or_a_hand
     assert superseded(tags, "cccccccccccccccc", 0) == ["0000000000000003", "0000000000000002", "0000000000000001"]
     assert superseded(tags, "cccccccccccccccc", 3) == []
     assert superseded(tags, "0000000000000003", 1) == ["0000000000000001", "cccccccccccccccc"]
+
+
+def test_superseded_keeps_the_image_in_use_before_a_newer_one():
+    """An image loaded from a cache can be older than one that ran before it: a rollback goes back to what ran."""
+    tags = {"0000000000000001": "2026-11-01T00:00:00Z", "0000000000000002": "2026-11-02T00:00:00Z",
+            "0000000000000003": "2026-11-03T00:00:00Z"}
+    assert superseded(tags, "0000000000000003", 1, {"0000000000000001"}) == ["0000000000000002"]
+    assert superseded(tags, "0000000000000003", 0, {"0000000000000001"}) == ["0000000000000001", "0000000000000002"]
+    assert superseded(tags, "0000000000000003", 1, set()) == ["0000000000000001"]
+
+
+def test_a_tag_is_in_use_when_a_containers_image_is_it_or_is_built_on_it():
+    base, other_base = ["sha256:a", "sha256:b"], ["sha256:a", "sha256:x"]
+    layers = {"base1": base, "base2": other_base, "child": base + ["sha256:c"], "unrelated": ["sha256:z"],
+              "empty": []}
+    running = [base + ["sha256:c"], ["sha256:q"]]
+    assert used_tags(layers, running) == {"base1", "child"}
+    assert used_tags(layers, []) == set()
+    # a longer image is not in use because a container runs a shorter prefix of it
+    assert used_tags({"longer": base + ["sha256:c", "sha256:d"]}, running) == set()
