@@ -81,6 +81,13 @@ pruned:
   elements: str
   returned: always
   version_added: 1.2.0
+parent:
+  description: >-
+    The image its Dockerfile's last stage is built FROM (empty when none, or in check mode before the context
+    exists): the image cache loads it first when the image's archive needs its layers.
+  type: str
+  returned: always
+  version_added: 1.2.0
 """
 
 import hashlib
@@ -92,6 +99,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vixtract.stack.plugins.module_utils.files import (file_differs, parse_mode, text_diff,
                                                                   write_file)
+from ansible_collections.vixtract.stack.plugins.module_utils.images import parent_of
 
 
 def context_digest(context, extra_input):
@@ -228,7 +236,8 @@ def main():
     shown = {"diff": diffs} if module._diff else {}
     if module.check_mode and written:
         # the digest of what would be written: compute it from the declared files over the kept ones
-        module.exit_json(changed=True, ref=None, present=False, built=False, written=written, pruned=[], **shown)
+        module.exit_json(changed=True, ref=None, present=False, built=False, written=written, pruned=[], parent="",
+                         **shown)
     extra = p["extra_input"]
     for parent in p["parents"]:
         rc, out, err = module.run_command([docker, "image", "inspect", "--format", "{{.Id}}", parent])
@@ -250,7 +259,8 @@ def main():
     pruned = prune(module, docker, p["name"], ref.rsplit(":", 1)[1], p["keep_previous"]) \
         if p["keep_previous"] >= 0 else []
     module.exit_json(changed=bool(written) or built or (not present and p["build"]) or bool(pruned), ref=ref,
-                     present=present, built=built, written=written, pruned=pruned, **shown)
+                     present=present, built=built, written=written, pruned=pruned,
+                     parent=parent_of(p["context"]) or "", **shown)
 
 
 if __name__ == "__main__":

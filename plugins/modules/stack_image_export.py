@@ -40,24 +40,11 @@ size: {description: The archive's size in bytes, type: int, returned: always}
 
 import json
 import os
-import re
 import tarfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-
-def parent_of(context):
-    """The image the Dockerfile's last stage is built FROM, or None."""
-    dockerfile = os.path.join(context or "", "Dockerfile")
-    if not context or not os.path.isfile(dockerfile):
-        return None
-    parent = None
-    with open(dockerfile, encoding="utf-8") as f:
-        for line in f:
-            match = re.match(r"\s*FROM\s+(?:--platform=\S+\s+)?(\S+)", line, re.I)
-            if match:
-                parent = match.group(1)
-    return None if parent in (None, "scratch") else parent
+from ansible_collections.vixtract.stack.plugins.module_utils.images import parent_of
 
 
 def shared_layer_files(manifest, image_layers, parent_layers):

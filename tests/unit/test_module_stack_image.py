@@ -401,6 +401,16 @@ def test_missing_parent_fails_naming_it(stack_image, docker):
 
 # --- building ---
 
+def test_the_result_names_the_image_the_dockerfile_builds_from(stack_image):
+    """The image cache loads this parent first when the image's archive needs its layers (image_cache_load.yml)."""
+    result = stack_image({"Dockerfile": {"content": "FROM debian:trixie-slim AS tools\nRUN true\n"
+                                                    "FROM --platform=linux/amd64 vixtract/base:0123456789abcdef\n"
+                                                    "COPY --from=tools /bin/true /x\n", "mode": "0644"}})
+    assert not result.get("failed"), result
+    assert result["parent"] == "vixtract/base:0123456789abcdef"
+    assert stack_image({"run.sh": {"content": "true", "mode": "0755"}})["parent"] == ""
+
+
 def test_missing_image_is_built_with_sorted_build_args(stack_image, context, docker):
     result = stack_image(FILES, build_args={"http_proxy": "http://proxy:3128", "NO_PROXY": "localhost",
                                             "HTTPS_PROXY": "http://proxy:3128"})

@@ -5,7 +5,8 @@ import io
 import json
 import tarfile
 
-from ansible_collections.vixtract.stack.plugins.modules.stack_image_export import (linked_to, parent_of,
+from ansible_collections.vixtract.stack.plugins.module_utils.images import parent_of
+from ansible_collections.vixtract.stack.plugins.modules.stack_image_export import (linked_to,
                                                                                    shared_layer_files, strip)
 
 

@@ -188,9 +188,9 @@ _INTEGERS = {"bigint", "integer", "smallint"}
 
 def _fixed_dumpers(sample, columns):
     """psycopg's type for each column when the sample's values of every column are of one type that a fixed C
-    dumper writes as psycopg would anyway (str; int into an integer column, float into a float one), else None. A fixed dumper saves
-    psycopg's choice per value (a third of a load's time); a later value of another type makes it fail, and the
-    load runs again with the choice per value (_copy)."""
+    dumper writes as psycopg would anyway (str; int into an integer column, float into a float one), else None.
+    A fixed dumper saves psycopg's choice per value (a third of a load's time); a later value of another type makes
+    it fail, and the load runs again with the choice per value (_copy)."""
     types = []
     for i, (kind, _) in enumerate(columns):
         values = [row[i] for row in sample if len(row) > i and row[i] is not None]
