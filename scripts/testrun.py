@@ -7,8 +7,9 @@ Stages, each with its full log in artifacts/<stage>.log:
   molecule    every scenario of molecule/scenarios.txt, step by step (Molecule's own commands), each step
               timed; verify writes artifacts/junit-<scenario>.xml
 The first line of scenarios.txt deploys first (a cold deploy, filling the image cache) while the fast checks
-and the linters run; then the rest of that line and every other line (a lane: its scenarios one after another)
-run side by side, the other lanes at a lower CPU priority.
+and the linters run (at a lower CPU priority: the cold deploy is what every lane waits for); then the rest of
+that line and every other line (a lane: its scenarios one after another) run side by side, the other lanes at a
+lower CPU priority.
 
 Every check counts: each test case of a junit file, and each stage or Molecule step that is not a test run.
 A skipped test case is listed with its reason and must match an entry of .ci/allowed-skips.yml (a pattern and
@@ -40,6 +41,9 @@ DEPLOY_STEPS = ["dependency", "destroy", "syntax", "create", "converge"]
 FINISH_STEPS = ["idempotence", "verify"]
 # Steps whose success is a promise of the product (counted as checks); the others only prepare the scenario
 CHECK_STEPS = {"converge", "idempotence"}
+# CPU priority (nice) of the linters and the fast checks, and of every lane but the first
+FAST_NICE = 10
+LANE_NICE = 10
 
 print_lock = threading.Lock()
 
@@ -220,6 +224,15 @@ def guarded(name: str, target, results: Results):
     return run_guarded
 
 
+def playbook_runs(scenario: str) -> str:
+    """How much of a verify step the playbooks its tests ran took (vixtest.stack.run_playbook logs each run)."""
+    log = ART / f"playbook-runs-{scenario}.log"
+    if not log.exists():
+        return ""
+    seconds = [float(line.split("s rc=", 1)[0]) for line in log.read_text().splitlines() if "s rc=" in line]
+    return f"; in verify, {len(seconds)} playbook runs took {sum(seconds):.0f}s: artifacts/{log.name}"
+
+
 def lanes_from_file() -> list[list[str]]:
     lanes = []
     for line in (ROOT / "molecule/scenarios.txt").read_text().splitlines():
@@ -254,12 +267,14 @@ def main() -> int:
         subprocess.run(["rm", "-rf", str(cache)], check=True)
 
     pytest_cmd = ["pytest", "-q", "-rs", "tests", f"--junitxml={ART / 'junit-pytest.xml'}"]
+    # The fast checks yield the CPU to the first scenario's cold deploy, which every other lane waits for: they
+    # only have to end before the last lane does (they take a third of its time)
     fast = [threading.Thread(target=guarded("yamllint", stage, results),
-                             args=("yamllint", ["yamllint", "--strict", "."], results)),
+                             args=("yamllint", ["yamllint", "--strict", "."], results, FAST_NICE)),
             threading.Thread(target=guarded("ansible-lint", stage, results),
-                             args=("ansible-lint", ["ansible-lint", "--offline"], results)),
+                             args=("ansible-lint", ["ansible-lint", "--offline"], results, FAST_NICE)),
             threading.Thread(target=guarded("pytest", test_stage, results),
-                             args=("pytest", "pytest", pytest_cmd, ART / "junit-pytest.xml", results))]
+                             args=("pytest", "pytest", pytest_cmd, ART / "junit-pytest.xml", results, FAST_NICE))]
 
     selected = os.environ.get("VIXTRACT_SCENARIOS", "").split()
     lanes = [selected] if selected else lanes_from_file()
@@ -282,7 +297,7 @@ def main() -> int:
                 Scenario(name, results, nice).whole()
 
         workers.append(threading.Thread(target=guarded("lane-0", lane, results), args=(lanes[0][1:], 0, first)))
-        workers += [threading.Thread(target=guarded(f"lane-{i}", lane, results), args=(names, 10))
+        workers += [threading.Thread(target=guarded(f"lane-{i}", lane, results), args=(names, LANE_NICE))
                     for i, names in enumerate(lanes[1:], 1)]
     else:
         results.note(f"NOT RUN: the rest of molecule/scenarios.txt ({first.name} did not deploy)")
@@ -309,7 +324,8 @@ def main() -> int:
         steps = {step: t for (s, step), t in results.timings.items() if s == name}
         if steps:
             results.note(f"DURATION {name}: {sum(steps.values())}s (converge {steps.get('converge', '-')}s, "
-                         f"idempotence {steps.get('idempotence', '-')}s, verify {steps.get('verify', '-')}s)")
+                         f"idempotence {steps.get('idempotence', '-')}s, verify {steps.get('verify', '-')}s"
+                         f"{playbook_runs(name)})")
     first_steps = {step: t for (s, step), t in results.timings.items() if s == first.name}
     results.note(f"cold deploy ({first.name} converge, empty image cache): {first_steps.get('converge', '-')}s; "
                  f"no-op re-apply ({first.name} idempotence): {first_steps.get('idempotence', '-')}s")

@@ -8,7 +8,9 @@
 """
 import json
 import os
+import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,7 @@ def run_playbook(extra_vars=None, tags=None, limit=None, playbook="playbooks/sit
     env = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"),
                ANSIBLE_COLLECTIONS_PATH=str(PROJECT / ".collections"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_FORCE_COLOR="0")
+    env.setdefault("ANSIBLE_CALLBACKS_ENABLED", "ansible.posix.profile_tasks")
     cmd = ["ansible-playbook", "-i", str(INVENTORY.parent), str(PROJECT / playbook)]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
@@ -50,8 +53,29 @@ def run_playbook(extra_vars=None, tags=None, limit=None, playbook="playbooks/sit
         cmd += ["--check"]
     if diff:
         cmd += ["--diff"]
+    start = time.monotonic()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
-    return proc.returncode, proc.stdout + proc.stderr
+    output = proc.stdout + proc.stderr
+    log_run(cmd[3], extra_vars, tags, check, proc.returncode, time.monotonic() - start, output)
+    return proc.returncode, output
+
+
+def log_run(playbook, extra_vars, tags, check, rc, seconds, output):
+    """One line per playbook a test runs, in artifacts/playbook-runs-<scenario>.log, with its slowest tasks: where
+    a scenario's verify time goes (the variables' names only, never their values)."""
+    tasks = sum(int(n) for n in re.findall(r" (?:ok|changed|failed|skipped)=(\d+)", "\n".join(
+        line for line in output.splitlines() if " ok=" in line and " changed=" in line)))
+    slowest = [line.strip() for line in output.splitlines() if re.search(r" -+ \d+\.\d+s$", line)][:3]
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0].split("::")[-1]
+    line = (f"{seconds:6.1f}s rc={rc} tasks={tasks} changed={changed_count(output)} {Path(playbook).name}"
+            f"{' --check' if check else ''} tags={','.join(tags or []) or '-'} vars={','.join(extra_vars or {}) or '-'}"
+            f" test={test}\n" + "".join(f"    slowest: {task}\n" for task in slowest))
+    try:
+        ARTIFACTS.mkdir(exist_ok=True)
+        with (ARTIFACTS / f"playbook-runs-{os.environ.get('MOLECULE_SCENARIO_NAME', 'local')}.log").open("a") as log:
+            log.write(line)
+    except OSError:
+        pass  # a log that cannot be written never fails a test
 
 
 def changed_count(output):
