@@ -44,7 +44,7 @@ attributes:
     description: >-
       Each changed file's content before and after, as text (up to 64 KiB; only sizes for binary or larger files and
       files with C(diff) C(false)). C(no_log) on the task hides it with the rest of the result.
-author: vixtract.stack maintainers
+author: ViXtract stack maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -71,7 +71,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vixtract.stack.plugins.module_utils.files import (dir_differs, file_differs, gid_of, parse_mode,
-                                                                  text_diff, uid_of, write_file)
+                                                                           text_diff, uid_of, write_file)
 
 
 def main():
