@@ -84,7 +84,7 @@ def run(name: str, cmd: list[str], results: Results, nice: int = 0, env: dict | 
         out.flush()
         try:
             proc = subprocess.run(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, timeout=STEP_TIMEOUT,
-                                  env=env, preexec_fn=(lambda: os.nice(nice)) if nice else None)
+                                  env=env, preexec_fn=(lambda: os.nice(nice)) if nice else None, check=False)
             rc = proc.returncode
         except subprocess.TimeoutExpired:
             out.write(f"\n*** timed out after {STEP_TIMEOUT} s\n")
