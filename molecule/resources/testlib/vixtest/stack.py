@@ -50,7 +50,7 @@ def run_playbook(extra_vars=None, tags=None, limit=None, playbook="playbooks/sit
         cmd += ["--check"]
     if diff:
         cmd += ["--diff"]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
 
