@@ -53,8 +53,16 @@ options:
     elements: dict
     default: []
     version_added: 1.1.0
-extends_documentation_fragment: [vixtract.stack.cronicle]
+extends_documentation_fragment:
+  - vixtract.stack.cronicle
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
+  platform:
+    platforms: posix
+  action_group:
+    support: full
+    membership: [vixtract.stack.cronicle]
   check_mode:
     support: full
     description: Reports what it would create, update and delete without doing it.

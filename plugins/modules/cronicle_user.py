@@ -31,8 +31,16 @@ options:
     type: str
     choices: [present, absent]
     default: present
-extends_documentation_fragment: [vixtract.stack.cronicle]
+extends_documentation_fragment:
+  - vixtract.stack.cronicle
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
+  platform:
+    platforms: posix
+  action_group:
+    support: full
+    membership: [vixtract.stack.cronicle]
   check_mode:
     support: full
     description: Reports what it would change without changing it.

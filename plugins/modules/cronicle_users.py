@@ -47,8 +47,16 @@ options:
         not log in to compare the password (a bcrypt round in Cronicle per account and run); any change to the
         account in Cronicle moves C(modified) and the next run logs in again. Unset, every password is tried.
     type: path
-extends_documentation_fragment: [vixtract.stack.cronicle]
+extends_documentation_fragment:
+  - vixtract.stack.cronicle
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
+  platform:
+    platforms: posix
+  action_group:
+    support: full
+    membership: [vixtract.stack.cronicle]
   check_mode:
     support: full
     description: Reports what it would change without changing it.

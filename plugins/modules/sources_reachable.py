@@ -41,7 +41,12 @@ options:
     description: Seconds each source may take to answer.
     type: int
     default: 10
-extends_documentation_fragment: [vixtract.stack.read_only]
+extends_documentation_fragment:
+  - vixtract.stack.read_only
+  - ansible.builtin.action_common_attributes
+attributes:
+  platform:
+    platforms: posix
 author: ViXtract stack maintainers (!UNKNOWN)
 """
 

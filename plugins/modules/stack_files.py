@@ -37,7 +37,11 @@ options:
         (default C(0755)), C(owner) and C(group) as given, set again when they differ.
     type: dict
     default: {}
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    platforms: posix
   check_mode: {support: full, description: Reports which files would change; runs no validate command.}
   diff_mode:
     support: full

@@ -76,7 +76,12 @@ options:
     description: The newest backup must be younger than this many hours; 0 only reports its age.
     type: int
     default: 0
-extends_documentation_fragment: [vixtract.stack.read_only]
+extends_documentation_fragment:
+  - vixtract.stack.read_only
+  - ansible.builtin.action_common_attributes
+attributes:
+  platform:
+    platforms: posix
 author: ViXtract stack maintainers (!UNKNOWN)
 """
 

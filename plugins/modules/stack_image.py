@@ -51,7 +51,11 @@ options:
       Other tags (a name given by hand) are never touched.
     type: int
     default: -1
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    platforms: posix
   check_mode: {support: full, description: Reports what it would write and whether it would build.}
   diff_mode:
     support: full

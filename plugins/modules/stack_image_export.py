@@ -21,7 +21,11 @@ options:
     required: true
   path: {description: The archive to write on the server, type: path, required: true}
   context: {description: The image's build context (its C(Dockerfile) names the parent), type: path}
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    platforms: posix
   check_mode: {support: full, description: Reports the archive it would write (C(left_out) and C(size) 0).}
   diff_mode: {support: none, description: An archive has no text to show.}
 author: ViXtract stack maintainers (!UNKNOWN)
