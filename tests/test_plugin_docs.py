@@ -6,6 +6,7 @@ import os
 import subprocess
 
 import pytest
+import yaml
 
 from conftest import ROOT, tool
 
@@ -60,3 +61,18 @@ def test_every_plugin_has_documentation(plugin_type, names):
         if plugin_type == "module":
             assert {"check_mode", "diff_mode"} <= set(doc.get("attributes", {})), \
                 f"module {name}: attributes check_mode and diff_mode are not documented"
+
+
+def test_the_modules_of_an_action_group_document_their_membership():
+    """meta/runtime.yml's action_groups (module_defaults: group/vixtract.stack.NAME) and the modules' action_group
+    attribute name the same groups; ansible-test checks only the attribute's form."""
+    runtime = yaml.safe_load((ROOT / "meta/runtime.yml").read_text())
+    groups = {}
+    for group, members in (runtime.get("action_groups") or {}).items():
+        for member in members:
+            groups.setdefault(member, []).append(f"vixtract.stack.{group}")
+    names = module_names()
+    docs = ansible_doc("module", names)
+    for name in names:
+        attribute = docs[f"vixtract.stack.{name}"]["doc"].get("attributes", {}).get("action_group", {})
+        assert sorted(attribute.get("membership", [])) == sorted(groups.get(name, [])), name
