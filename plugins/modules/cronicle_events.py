@@ -119,7 +119,6 @@ plugins:
   elements: str
   returned: always
   version_added: 1.1.0
-
 """
 
 from ansible.module_utils.basic import AnsibleModule
