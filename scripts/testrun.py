@@ -3,6 +3,7 @@
 
 Stages, each with its full log in artifacts/<stage>.log:
   lint        yamllint and ansible-lint
+  ansible-test-sanity  scripts/sanity: ansible-test's sanity tests on a copy of the collection
   pytest      the fast checks (tests/), results in artifacts/junit-pytest.xml
   molecule    every scenario of molecule/scenarios.txt, step by step (Molecule's own commands), each step
               timed; verify writes artifacts/junit-<scenario>.xml
@@ -88,7 +89,7 @@ def run(name: str, cmd: list[str], results: Results, nice: int = 0, env: dict | 
         out.flush()
         try:
             proc = subprocess.run(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, timeout=STEP_TIMEOUT,
-                                  env=env, preexec_fn=(lambda: os.nice(nice)) if nice else None)
+                                  env=env, preexec_fn=(lambda: os.nice(nice)) if nice else None, check=False)
             rc = proc.returncode
         except subprocess.TimeoutExpired:
             out.write(f"\n*** timed out after {STEP_TIMEOUT} s\n")
@@ -273,6 +274,9 @@ def main() -> int:
                              args=("yamllint", ["yamllint", "--strict", "."], results, FAST_NICE)),
             threading.Thread(target=guarded("ansible-lint", stage, results),
                              args=("ansible-lint", ["ansible-lint", "--offline"], results, FAST_NICE)),
+            # about 45 s of CPU (pylint most of it), beside the cold deploy on the same cores
+            threading.Thread(target=guarded("ansible-test-sanity", stage, results),
+                             args=("ansible-test-sanity", ["scripts/sanity"], results, FAST_NICE)),
             threading.Thread(target=guarded("pytest", test_stage, results),
                              args=("pytest", "pytest", pytest_cmd, ART / "junit-pytest.xml", results, FAST_NICE))]
 

@@ -103,7 +103,7 @@ def test_a_password_of_a_valid_user_is_never_printed_when_another_check_fails(ru
     """Validation of one entry fails; the passwords of the others, in the same list, appear nowhere (-vvv)."""
     users = [{"name": "anna.k", "password": SECRET}, {"name": "Bad Name", "password": SECRET + "2"}]
     rc, out = run_site({"vixtract_users": users, "postgres_roles": [{"name": "loader", "password": SECRET + "3"},
-                                                                   {"name": "x y", "password": SECRET + "4"}]},
+                                                                    {"name": "x y", "password": SECRET + "4"}]},
                        verbose=True)
     assert_stopped_in_validation(rc, out, "vixtract_users: the user 'Bad Name' is not a valid login name")
     assert SECRET not in out

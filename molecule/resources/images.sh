@@ -12,6 +12,8 @@ set -euo pipefail
 
 # The Debian mirror this machine's apt uses (a company mirror or proxy where there is one), unless given
 host_mirror() {
+  # $(REPO_URI) and the like are apt's placeholders, not the shell's
+  # shellcheck disable=SC2016
   apt-get indextargets --no-release-info --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 2>/dev/null \
     | awk '$3 == "main" && $2 !~ /-/ && !m { m = $1; sub("/$", "", m) } END { print m }'
 }

@@ -17,14 +17,12 @@ description:
     Events created in the UI (without the marker) are never touched.
 version_added: 1.0.0
 options:
-  url: {description: Base URL of Cronicle's API, type: str, required: true}
   auth_username:
     description:
       - Administrator account the module logs in as. A session, not an API key, creates the events, because Cronicle
         stores the creating API key inside each event, where every user who can see the schedule could read it.
     type: str
     required: true
-  auth_password: {description: Its password, type: str, required: true, no_log: true}
   events:
     description: >-
       The declared events, each a dict of Cronicle event fields (title, enabled, category, plugin, target,
@@ -33,7 +31,10 @@ options:
     type: list
     elements: dict
     required: true
-  marker: {description: Prefix of the notes of managed events, type: str, required: true}
+  marker:
+    description: Prefix of the notes of managed events.
+    type: str
+    required: true
   plugins:
     description: Plugins that must exist, each a dict of Cronicle plugin fields with its C(id).
     type: list
@@ -52,14 +53,25 @@ options:
     elements: dict
     default: []
     version_added: 1.1.0
+extends_documentation_fragment:
+  - vixtract.stack.cronicle
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  check_mode: {support: full, description: Reports what it would create, update and delete without doing it.}
+  platform:
+    platforms: posix
+  action_group:
+    support: full
+    membership: [vixtract.stack.cronicle]
+  check_mode:
+    support: full
+    description: Reports what it would create, update and delete without doing it.
   diff_mode:
     support: full
     description: >-
       The events created, updated or deleted, by title, with the fields the declaration sets (before as Cronicle
       has them, after as declared); plugins and categories are named in the returned lists.
-author: vixtract.stack maintainers
+author: ViXtract stack maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -80,18 +92,39 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-created: {description: Titles of created events, type: list, elements: str, returned: always}
-updated: {description: Titles of updated events, type: list, elements: str, returned: always}
-deleted: {description: Titles of deleted events, type: list, elements: str, returned: always}
-categories: {description: Ids of created or updated categories, type: list, elements: str, returned: always}
-plugins: {description: What was done to plugins (id and created, updated, deleted or disabled), type: list,
-          elements: str, returned: always, version_added: 1.1.0}
+created:
+  description: Titles of created events.
+  type: list
+  elements: str
+  returned: always
+updated:
+  description: Titles of updated events.
+  type: list
+  elements: str
+  returned: always
+deleted:
+  description: Titles of deleted events.
+  type: list
+  elements: str
+  returned: always
+categories:
+  description: Ids of created or updated categories.
+  type: list
+  elements: str
+  returned: always
+  version_added: 1.1.0
+plugins:
+  description: What was done to plugins, one entry each, its id and C(created), C(updated), C(deleted) or C(disabled).
+  type: list
+  elements: str
+  returned: always
+  version_added: 1.1.0
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vixtract.stack.plugins.module_utils.cronicle import (CONNECTION_ARGUMENT_SPEC, CronicleError,
-                                                                    logged_in_client)
+                                                                              logged_in_client)
 
 
 def normalize(value):

@@ -10,19 +10,44 @@ description:
   - Creates, updates (privileges, password) or deletes one Cronicle account. Cronicle's user API takes a
     session, so the module logs in as an administrator account (O(auth_username)) first.
   - The password is checked by logging in as the user; it is changed only when that login fails.
+version_added: 1.0.0
 options:
-  url: {description: Base URL of Cronicle's API, type: str, required: true}
-  auth_username: {description: Administrator account the module logs in as, type: str, required: true}
-  auth_password: {description: Its password, type: str, required: true, no_log: true}
-  username: {description: The account to manage, type: str, required: true}
-  password: {description: Its password (required when state is present), type: str, no_log: true}
-  privileges: {description: Privileges to set (other privileges are left alone), type: dict, default: {}}
-  full_name: {description: Display name (default the username), type: str}
-  state: {description: present or absent, type: str, choices: [present, absent], default: present}
+  username:
+    description: The account to manage.
+    type: str
+    required: true
+  password:
+    description: Its password (required when O(state=present)).
+    type: str
+  privileges:
+    description: Privileges to set (other privileges are left alone).
+    type: dict
+    default: {}
+  full_name:
+    description: Display name (default the username).
+    type: str
+  state:
+    description: Whether the account exists.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - vixtract.stack.cronicle
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  check_mode: {support: full, description: Reports what it would change without changing it.}
-  diff_mode: {support: full, description: "C(actions), one line each, never the password."}
-author: vixtract.stack maintainers
+  platform:
+    platforms: posix
+  action_group:
+    support: full
+    membership: [vixtract.stack.cronicle]
+  check_mode:
+    support: full
+    description: Reports what it would change without changing it.
+  diff_mode:
+    support: full
+    description: The RV(actions), one line each, never the password.
+author: ViXtract stack maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -38,8 +63,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 actions:
-  description: What was done (created, deleted, privileges, password)
+  description: What was done, one entry each (C(created), C(deleted), the privileges or the password changed).
   type: list
+  elements: str
   returned: always
 """
 
@@ -48,7 +74,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vixtract.stack.plugins.module_utils.diff import changes_diff
 
 from ansible_collections.vixtract.stack.plugins.module_utils.cronicle import (CONNECTION_ARGUMENT_SPEC, CronicleError,
-                                                                    ensure_user, logged_in_client)
+                                                                              ensure_user, logged_in_client)
 
 
 def main():

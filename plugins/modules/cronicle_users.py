@@ -13,17 +13,33 @@ description:
   - The list is authoritative for the accounts it made; an account whose full name ends with O(marker) and that is
     not in O(users) is deleted. Accounts made otherwise (in the UI, Cronicle's own C(admin)) are never touched.
 options:
-  url: {description: Base URL of Cronicle's API, type: str, required: true}
-  auth_username: {description: Administrator account the module logs in as, type: str, required: true}
-  auth_password: {description: Its password, type: str, required: true, no_log: true}
   users:
     description: >-
-      The accounts, each with C(username), C(password) and C(privileges); their full name becomes C(username)
-      followed by O(marker), unless C(full_name) is given (an account so named is never deleted by the list).
+      The accounts; their full name becomes O(users[].username) followed by O(marker), unless
+      O(users[].full_name) is given (an account so named is never deleted by the list).
     type: list
     elements: dict
     required: true
-  marker: {description: End of the full name of the accounts this list manages, type: str, required: true}
+    suboptions:
+      username:
+        description: The account.
+        type: str
+        required: true
+      password:
+        description: Its password.
+        type: str
+        required: true
+      privileges:
+        description: Privileges to set (other privileges are left alone).
+        type: dict
+        default: {}
+      full_name:
+        description: Display name instead of O(users[].username) followed by O(marker).
+        type: str
+  marker:
+    description: End of the full name of the accounts this list manages.
+    type: str
+    required: true
   ledger:
     description:
       - A file on the host (JSON, mode 0600) where the module notes, for each account, a salted PBKDF2 digest of
@@ -31,10 +47,23 @@ options:
         not log in to compare the password (a bcrypt round in Cronicle per account and run); any change to the
         account in Cronicle moves C(modified) and the next run logs in again. Unset, every password is tried.
     type: path
+extends_documentation_fragment:
+  - vixtract.stack.cronicle
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  check_mode: {support: full, description: Reports what it would change without changing it.}
-  diff_mode: {support: full, description: "C(changes), one line each, never a password."}
-author: vixtract.stack maintainers
+  platform:
+    platforms: posix
+  action_group:
+    support: full
+    membership: [vixtract.stack.cronicle]
+  check_mode:
+    support: full
+    description: Reports what it would change without changing it.
+  diff_mode:
+    support: full
+    description: The RV(changes), one line each, never a password.
+author: ViXtract stack maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -63,8 +92,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.vixtract.stack.plugins.module_utils.diff import changes_diff
 
 from ansible_collections.vixtract.stack.plugins.module_utils.cronicle import (CONNECTION_ARGUMENT_SPEC, CronicleError,
-                                                                    PasswordLedger, all_users, ensure_user,
-                                                                    logged_in_client)
+                                                                              PasswordLedger, all_users, ensure_user,
+                                                                              logged_in_client)
 
 
 def main():

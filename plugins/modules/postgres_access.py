@@ -21,39 +21,128 @@ description:
     listed users without postgres access."
   - Does what the community.postgresql modules did in about thirty calls, in one; it needs psycopg2 on the server.
 options:
-  socket: {description: Directory of the server's PostgreSQL socket, type: path, required: true}
-  superuser_password: {description: The password of C(postgres), type: str, required: true, no_log: true}
-  database: {description: The stack's database, type: str, required: true}
-  writer: {description: The writer group role, type: str, required: true}
+  socket:
+    description: Directory of the server's PostgreSQL socket.
+    type: path
+    required: true
+  superuser_password:
+    description: The password of C(postgres).
+    type: str
+    required: true
+  database:
+    description: The stack's database.
+    type: str
+    required: true
+  writer:
+    description: The writer group role.
+    type: str
+    required: true
   databases:
     description: Further databases, each C(name), C(owner), C(encoding), C(state).
     type: list
     elements: dict
     default: []
   login_roles:
-    description: Login roles, each C(name), C(password), C(attributes) (comma-separated), C(member_of), C(state).
+    description: Login roles.
     type: list
     elements: dict
     default: []
+    suboptions:
+      name:
+        description: The role.
+        type: str
+        required: true
+      password:
+        description: Its password.
+        type: str
+      attributes:
+        description: Role attributes, comma-separated (C(CREATEDB,NOINHERIT)).
+        type: str
+        default: ""
+      member_of:
+        description: Roles it is a member of.
+        type: list
+        elements: str
+        default: []
+      state:
+        description: C(present), or C(absent) to drop it.
+        type: str
+        default: present
   users:
-    description: The users' roles (vixtract_users with postgres true), each C(name) and C(password).
+    description: The users' roles (vixtract_users with postgres true).
     type: list
     elements: dict
     default: []
-  listed_users: {description: Every name of vixtract_users, type: list, elements: str, default: []}
-  users_marker: {description: Comment of the users' roles, type: str, required: true}
+    suboptions:
+      name:
+        description: The user's role.
+        type: str
+        required: true
+      password:
+        description: Its password.
+        type: str
+        required: true
+  listed_users:
+    description: Every name of vixtract_users.
+    type: list
+    elements: str
+    default: []
+  users_marker:
+    description: Comment of the users' roles.
+    type: str
+    required: true
   readonly_roles:
-    description: Read-only roles, each C(name), C(password), C(databases), C(schemas).
+    description: Read-only roles.
     type: list
     elements: dict
     default: []
-  readers_cover: {description: Roles whose future tables the read-only roles may read, type: list, elements: str,
-                  default: []}
-  absent_roles: {description: Roles to drop, type: list, elements: str, default: []}
+    suboptions:
+      name:
+        description: The role.
+        type: str
+        required: true
+      password:
+        description: Its password.
+        type: str
+        required: true
+      databases:
+        description: The databases it reads.
+        type: list
+        elements: str
+        required: true
+      schemas:
+        description: The schemas it reads in each of them.
+        type: list
+        elements: str
+        default: [public]
+      state:
+        description: C(present), or C(absent) to drop it.
+        type: str
+        default: present
+  readers_cover:
+    description: Roles whose future tables the read-only roles may read.
+    type: list
+    elements: str
+    default: []
+  absent_roles:
+    description: Roles to drop.
+    type: list
+    elements: str
+    default: []
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
-  check_mode: {support: full, description: Reports what it would change; changes nothing.}
-  diff_mode: {support: full, description: "C(changes), one line each, never a password."}
-author: vixtract.stack maintainers
+  platform:
+    platforms: posix
+  check_mode:
+    support: full
+    description: Reports what it would change; changes nothing.
+  diff_mode:
+    support: full
+    description: The RV(changes), one line each, never a password.
+requirements:
+  - psycopg2 on the server (Debian's C(python3-psycopg2))
+author: ViXtract stack maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -72,7 +161,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-changes: {description: What was changed, one line each (never a password), type: list, elements: str, returned: always}
+changes:
+  description: What was changed, one line each, never a password.
+  type: list
+  elements: str
+  returned: always
 """
 
 import base64
@@ -220,9 +313,10 @@ class Access:
             self.do(f"{name}: comment", sql.SQL("COMMENT ON ROLE {} IS %s").format(ident), (comment,))
 
     def ensure_member(self, role, group):
-        if self.previewed_role(role, group) or not self.one("SELECT pg_has_role(%s, %s, 'MEMBER') AND EXISTS (SELECT 1 FROM pg_auth_members m "
-                        "JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles r ON r.oid = m.member "
-                        "WHERE g.rolname = %s AND r.rolname = %s)", (role, group, group, role))[0]:
+        query = ("SELECT pg_has_role(%s, %s, 'MEMBER') AND EXISTS (SELECT 1 FROM pg_auth_members m "
+                 "JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles r ON r.oid = m.member "
+                 "WHERE g.rolname = %s AND r.rolname = %s)")
+        if self.previewed_role(role, group) or not self.one(query, (role, group, group, role))[0]:
             self.do(f"{role}: member of {group}", sql.SQL("GRANT {} TO {}").format(sql.Identifier(group),
                                                                                    sql.Identifier(role)))
 

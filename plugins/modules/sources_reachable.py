@@ -41,8 +41,13 @@ options:
     description: Seconds each source may take to answer.
     type: int
     default: 10
-extends_documentation_fragment: [vixtract.stack.read_only]
-author: vixtract.stack maintainers
+extends_documentation_fragment:
+  - vixtract.stack.read_only
+  - ansible.builtin.action_common_attributes
+attributes:
+  platform:
+    platforms: posix
+author: ViXtract stack maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -64,7 +69,7 @@ checked:
     url: {description: The URL, type: str}
     variable: {description: The setting that needs it, type: str}
     ok: {description: Whether it answered, type: bool}
-    answer: {description: The HTTP status, or the error, type: str}
+    answer: {description: The HTTP status or the error., type: str}
 """
 
 import glob

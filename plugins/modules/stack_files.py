@@ -37,14 +37,18 @@ options:
         (default C(0755)), C(owner) and C(group) as given, set again when they differ.
     type: dict
     default: {}
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    platforms: posix
   check_mode: {support: full, description: Reports which files would change; runs no validate command.}
   diff_mode:
     support: full
     description: >-
       Each changed file's content before and after, as text (up to 64 KiB; only sizes for binary or larger files and
       files with C(diff) C(false)). C(no_log) on the task hides it with the rest of the result.
-author: vixtract.stack maintainers
+author: ViXtract stack maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -71,7 +75,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vixtract.stack.plugins.module_utils.files import (dir_differs, file_differs, gid_of, parse_mode,
-                                                                  text_diff, uid_of, write_file)
+                                                                           text_diff, uid_of, write_file)
 
 
 def main():

@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: stack_health
 short_description: Report the health of one component of the stack, or of the server it runs on
-version_added: 1.2.0
+version_added: 1.1.0
 description:
   - >-
     With O(container): the container's image, state, health and restart count, the size of its named volumes,
@@ -76,8 +76,13 @@ options:
     description: The newest backup must be younger than this many hours; 0 only reports its age.
     type: int
     default: 0
-extends_documentation_fragment: [vixtract.stack.read_only]
-author: vixtract.stack maintainers
+extends_documentation_fragment:
+  - vixtract.stack.read_only
+  - ansible.builtin.action_common_attributes
+attributes:
+  platform:
+    platforms: posix
+author: ViXtract stack maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -111,7 +116,7 @@ report:
     restarts: {description: How often Docker restarted the container, type: int}
     volumes_bytes: {description: Bytes in the container's named volumes, type: int}
     cert_days: {description: Whole days left on O(certificate), type: int}
-    details: {description: Further findings as short phrases (culler, Cronicle master and jobs), type: list, elements: str}
+    details: {description: "Further findings as short phrases (culler, Cronicle master and jobs)", type: list, elements: str}
     disks: {description: "For each of O(disk_paths): path, used_percent, free_bytes", type: list, elements: dict}
     backup_age_hours: {description: Age of the newest backup in hours (null when there is none), type: float}
     backup: {description: Name of the newest backup, type: str}
@@ -142,7 +147,7 @@ def run(argv):
 
 def container_findings(name):
     """(report fields, problems, volume sources) of a container, from `docker inspect`."""
-    rc, out, _ = run(["docker", "inspect", "--type", "container", name])
+    rc, out, _err = run(["docker", "inspect", "--type", "container", name])
     if rc != 0:
         return {"state": "missing", "health": "none", "restarts": 0, "image": ""}, \
             [f"container {name} does not exist: run playbooks/site.yml"], []
@@ -175,7 +180,7 @@ def tree_bytes(paths):
     """Bytes under PATHS on their own file systems (what `du -sxb` counts)."""
     total = 0
     for path in paths:
-        rc, out, _ = run(["du", "-sxb", path])
+        rc, out, _err = run(["du", "-sxb", path])
         if rc == 0 and out.split():
             total += int(out.split()[0])
     return total
@@ -186,7 +191,7 @@ def certificate_days(path, now=None):
     read."""
     if not os.path.isfile(path):
         return None
-    rc, out, _ = run(["openssl", "x509", "-noout", "-enddate", "-in", path])
+    rc, out, _err = run(["openssl", "x509", "-noout", "-enddate", "-in", path])
     match = re.search(r"notAfter=(.+)", out) if rc == 0 else None
     if not match:
         return None
@@ -197,7 +202,7 @@ def certificate_days(path, now=None):
 
 def process_running(container, match):
     # docker top needs the PID column; the command line follows it
-    rc, out, _ = run(["docker", "top", container, "-eo", "pid,args"])
+    rc, out, _err = run(["docker", "top", container, "-eo", "pid,args"])
     return rc == 0 and any(match in line.split(None, 1)[-1] for line in out.splitlines()[1:] if line.strip())
 
 
@@ -212,7 +217,7 @@ def cronicle_findings(url, api_key, hours, now=None):
         return "", ["master: no answer"], [f"Cronicle does not answer at {url}: {e}"]
     if schedule.get("code") != 0:
         return version, ["master: no"], [f"Cronicle is not master ({schedule.get('description', schedule.get('code'))}): "
-                                "docker logs of its container tell why"]
+                                         "docker logs of its container tell why"]
     since = (now or time.time()) - hours * 3600
     failed = []
     offset = 0

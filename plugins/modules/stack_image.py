@@ -17,7 +17,10 @@ description:
   - One call does what a directory, a copy per file, a template, a digest and a build check did; a re-run of a
     stack with five images makes five calls.
 options:
-  name: {description: The image's repository, e.g. C(vixtract/postgres), type: str, required: true}
+  name:
+    description: The image's repository, for example C(vixtract/postgres).
+    type: str
+    required: true
   context: {description: Directory of the build context on the server, type: path, required: true}
   files:
     description: The context's files by path relative to O(context); each C(content) (text) and C(mode).
@@ -48,15 +51,18 @@ options:
       Other tags (a name given by hand) are never touched.
     type: int
     default: -1
-    version_added: 1.2.0
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    platforms: posix
   check_mode: {support: full, description: Reports what it would write and whether it would build.}
   diff_mode:
     support: full
     description: >-
       The build context's changed files before and after, as text (up to 64 KiB; only sizes for binary or larger
       files); C(written) names them.
-author: vixtract.stack maintainers
+author: ViXtract stack maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -80,14 +86,12 @@ pruned:
   type: list
   elements: str
   returned: always
-  version_added: 1.2.0
 parent:
   description: >-
     The image its Dockerfile's last stage is built FROM (empty when none, or in check mode before the context
     exists): the image cache loads it first when the image's archive needs its layers.
   type: str
   returned: always
-  version_added: 1.2.0
 """
 
 import hashlib
@@ -98,7 +102,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vixtract.stack.plugins.module_utils.files import (file_differs, parse_mode, text_diff,
-                                                                  write_file)
+                                                                           write_file)
 from ansible_collections.vixtract.stack.plugins.module_utils.images import parent_of
 
 
@@ -122,7 +126,7 @@ DIGEST_TAG = re.compile(r"[0-9a-f]{16}\Z")
 
 def created_key(created):
     """Docker's creation time (RFC 3339 with 0-9 fraction digits) as a string that sorts by time."""
-    stamp, _, fraction = created.rstrip("Z").partition(".")
+    stamp, _sep, fraction = created.rstrip("Z").partition(".")
     return stamp + "." + fraction.ljust(9, "0")
 
 
@@ -144,15 +148,15 @@ def used_tags(layers, used):
 
 def container_layers(module, docker):
     """The layer lists of the images the engine's containers (running or not) were made from."""
-    rc, out, _ = module.run_command([docker, "ps", "-a", "-q", "--no-trunc"])
+    rc, out, _err = module.run_command([docker, "ps", "-a", "-q", "--no-trunc"])
     containers = out.split() if rc == 0 else []
     if not containers:
         return []
-    rc, out, _ = module.run_command([docker, "inspect", "--format", "{{.Image}}"] + containers)
+    rc, out, _err = module.run_command([docker, "inspect", "--format", "{{.Image}}"] + containers)
     images = sorted(set(out.split())) if rc == 0 else []
     if not images:
         return []
-    rc, out, _ = module.run_command([docker, "image", "inspect", "--format", "{{json .RootFS.Layers}}"] + images)
+    rc, out, _err = module.run_command([docker, "image", "inspect", "--format", "{{json .RootFS.Layers}}"] + images)
     return [json.loads(line) for line in out.splitlines() if line.startswith("[")] if rc == 0 else []
 
 
@@ -170,7 +174,7 @@ def prune(module, docker, name, current, keep):
         module.fail_json(msg=f"inspecting the images of {name} failed: {err.strip()}")
     created, layers = {}, {}
     for tag, line in zip(tags, out.splitlines()):
-        time_, _, layer_list = line.partition(" ")
+        time_, _sep, layer_list = line.partition(" ")
         created[tag], layers[tag] = time_, json.loads(layer_list or "null") or []
     in_use = used_tags(layers, container_layers(module, docker)) if len(tags) > keep else set()
     pruned = []
@@ -198,7 +202,7 @@ def write_context(module, context, files, keep, clean, diffs):
         if not module.check_mode:
             write_file(module, target, content, mode)
     kept = {os.path.normpath(k) for k in keep}
-    for root, _, names in os.walk(context) if clean else ():
+    for root, _dirs, names in os.walk(context) if clean else ():
         for name in names:
             path = os.path.relpath(os.path.join(root, name), context)
             if path not in wanted and path not in kept:

@@ -15,13 +15,20 @@ description:
   - Without a Dockerfile, or with a parent the engine does not know, the archive is the whole image.
   - Writes a temporary file next to O(path) and renames it into place, so O(path) is whole or absent.
 options:
-  ref: {description: The image to export, e.g. C(vixtract/cronicle:0123456789abcdef), type: str, required: true}
+  ref:
+    description: The image to export, for example C(vixtract/cronicle:0123456789abcdef).
+    type: str
+    required: true
   path: {description: The archive to write on the server, type: path, required: true}
   context: {description: The image's build context (its C(Dockerfile) names the parent), type: path}
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    platforms: posix
   check_mode: {support: full, description: Reports the archive it would write (C(left_out) and C(size) 0).}
   diff_mode: {support: none, description: An archive has no text to show.}
-author: vixtract.stack maintainers
+author: ViXtract stack maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

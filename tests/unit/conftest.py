@@ -3,6 +3,9 @@
 The plugins are imported by their collection names (the modules import module_utils that way):
 .collections/ansible_collections/vixtract/stack is a link to this checkout.
 `cronicle` is a fake Cronicle API on 127.0.0.1 at a random port, in memory, started by the test that uses it.
+
+tests/unit/__init__.py is empty but makes this directory a package, so that this conftest.py does not take the module
+name `conftest` that tests/test_validation_*.py import their helpers from.
 """
 import json
 import re

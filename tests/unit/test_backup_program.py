@@ -77,7 +77,11 @@ def test_a_second_run_while_one_holds_the_lock_is_refused(backup, tmp_path):
 def test_a_failed_step_leaves_only_a_partial_directory_that_the_next_run_removes(backup, tmp_path, monkeypatch):
     root = tmp_path / "b"
     real_tar = backup.tar
-    monkeypatch.setattr(backup, "tar", lambda *a: (_ for _ in ()).throw(backup.BackupError("tar: disk full")))
+
+    def disk_full(*_args):
+        raise backup.BackupError("tar: disk full")
+
+    monkeypatch.setattr(backup, "tar", disk_full)
     source = tmp_path / "tls"
     source.mkdir()
     with pytest.raises(backup.BackupError, match="disk full"):

@@ -91,7 +91,7 @@ def test_no_two_short_names_share_an_id():
     assert len(ids) == 6 + 36 + 216
 
 
-@pytest.mark.parametrize("name", [name for name, _ in IDS.values()], ids=list(IDS))
+@pytest.mark.parametrize("name", [name for name, _unused in IDS.values()], ids=list(IDS))
 def test_id_holds_only_what_cronicle_keeps_in_a_category_id(name):
     """Cronicle lower-cases a category id and drops every character that is not [A-Za-z0-9_]."""
     category = cronicle_category(name)

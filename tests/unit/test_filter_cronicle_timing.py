@@ -66,7 +66,7 @@ ACCEPTED = {
     "range of weekday names": ("0 9 * * mon-fri", {"minutes": [0], "hours": [9], "weekdays": [1, 2, 3, 4, 5]}),
     "sunday by name": ("0 0 * * sun", {"minutes": [0], "hours": [0], "weekdays": [0]}),
     "names in upper and mixed case": ("0 9 * JAN,Feb MON-Fri", {"minutes": [0], "hours": [9], "months": [1, 2],
-                                                                 "weekdays": [1, 2, 3, 4, 5]}),
+                                                                "weekdays": [1, 2, 3, 4, 5]}),
     "names and numbers mixed": ("0 0 * * sat,1", {"minutes": [0], "hours": [0], "weekdays": [1, 6]}),
     # 7 is Sunday
     "7 is sunday": ("0 0 * * 7", {"minutes": [0], "hours": [0], "weekdays": [0]}),

@@ -35,7 +35,7 @@ def certificate(name):
 def certs():
     """Three certificates (PEM as cryptography writes it), sorted as the filter must sort them, and a key."""
     made = [certificate(f"Test CA {n}") for n in ("one", "two", "three")]
-    pems = sorted(pem for pem, _ in made)
+    pems = sorted(pem for pem, _unused in made)
     return pems, made[0][1]
 
 
@@ -46,7 +46,7 @@ def body(pem):
 
 def test_cryptography_writes_what_the_filter_must_give(certs):
     """The premise of the expectations below: one block, 64-character lines, a newline at the end."""
-    pems, _ = certs
+    pems, _unused = certs
     for pem in pems:
         lines = pem.split("\n")
         assert lines[0] == BEGIN and lines[-2:] == [END, ""]
@@ -78,7 +78,7 @@ def test_the_same_certificate_written_two_ways_is_one():
 
 
 def test_one_certificate_as_written_comes_back_the_same(certs):
-    pems, _ = certs
+    pems, _unused = certs
     assert pem_certificates(pems[1]) == pems[1]
 
 
@@ -95,7 +95,7 @@ def test_certificates_come_back_sorted_whatever_their_order(certs):
     lambda data: textwrap.wrap(data, 1),
 ], ids=["one line", "76 columns", "40 columns", "one character a line"])
 def test_line_wrapping_of_the_input_does_not_matter(certs, wrap):
-    pems, _ = certs
+    pems, _unused = certs
     text = BEGIN + "\n" + "\n".join(wrap(body(pems[0]))) + "\n" + END + "\n"
     assert pem_certificates(text) == pems[0]
 
@@ -109,7 +109,7 @@ def test_line_wrapping_of_the_input_does_not_matter(certs, wrap):
     lambda pem: pem.replace("\n", "\t\n "),
 ], ids=["CRLF", "indented", "blank lines", "no newline at the end", "base64 on the marker lines", "tabs and spaces"])
 def test_whitespace_does_not_matter(certs, change):
-    pems, _ = certs
+    pems, _unused = certs
     assert pem_certificates(change(pems[0]) + change(pems[2])) == pems[0] + pems[2]
 
 
@@ -127,7 +127,7 @@ def test_text_outside_the_blocks_is_dropped(certs):
 
 
 def test_trusted_certificate_blocks_are_not_certificate_blocks(certs):
-    pems, _ = certs
+    pems, _unused = certs
     trusted = pems[0].replace("BEGIN CERTIFICATE", "BEGIN TRUSTED CERTIFICATE").replace(
         "END CERTIFICATE", "END TRUSTED CERTIFICATE")
     assert pem_certificates(trusted + pems[1]) == pems[1]

@@ -115,7 +115,7 @@ def test_events_made_in_the_ui_are_never_touched(cronicle, run_module):
 
 
 @pytest.mark.parametrize("category", ["vxu_anna_dk", "general", "Reports"], ids=["a user's id", "an existing id",
-                                                                               "a title"])
+                                                                                 "a title"])
 def test_category_is_passed_as_given_and_never_created_for_an_event(cronicle, run_module, category):
     cronicle.categories.append({"id": "c7", "title": "Reports"})
     result = run_module(main, args(cronicle, [dict(NIGHTLY, category=category)]))
@@ -249,7 +249,7 @@ def test_plugins_then_categories_then_events(cronicle, run_module):
                                    categories=[ANNA]))
     assert outcome(result) == changed(created=["nightly"], deleted=["old"], categories=["vxu_anna_dk"],
                                       plugins=["vixtract_notebook: created", "shellplug: deleted"])
-    assert [path for path, _ in writes(cronicle)] == [
+    assert [path for path, _unused in writes(cronicle)] == [
         "/api/app/create_plugin/v1", "/api/app/create_category/v1",
         "/api/app/create_event/v1", "/api/app/delete_event/v1", "/api/app/delete_plugin/v1"]
 

@@ -92,7 +92,7 @@ def test_accounts_without_the_marker_at_the_end_are_never_touched(cronicle, run_
     result = run_module(main, args(cronicle, [anna()]))
     assert outcome(result) == (True, ["created"])
     assert "bob" in cronicle.users
-    assert [path for path, _ in writes(cronicle)] == ["/api/user/admin_create"]
+    assert [path for path, _unused in writes(cronicle)] == ["/api/user/admin_create"]
 
 
 def test_account_without_a_full_name_field_is_never_touched(cronicle, run_module):
@@ -137,8 +137,8 @@ def test_everything_at_once_in_list_order_then_deletions(cronicle, run_module):
     result = run_module(main, args(cronicle, [anna(), anna(username="bob", password="pw-bob-456", privileges={})]))
     assert outcome(result) == (True, ["password", "created", "deleted (no longer listed)"])
     assert result["changes"][-1] == "carl: deleted (no longer listed)"
-    assert [path for path, _ in writes(cronicle)] == ["/api/user/admin_update", "/api/user/admin_create",
-                                                      "/api/user/admin_delete"]
+    assert [path for path, _unused in writes(cronicle)] == ["/api/user/admin_update", "/api/user/admin_create",
+                                                            "/api/user/admin_delete"]
 
 
 def test_second_run_changes_nothing(cronicle, run_module):

@@ -13,7 +13,7 @@ import hmac
 import pytest
 
 from ansible_collections.vixtract.stack.plugins.modules.postgres_access import (Access, scram_matches, unknown_attributes,
-                                                                          wrong_attributes)
+                                                                                wrong_attributes)
 
 
 # --- SCRAM-SHA-256 as RFC 5802 / RFC 7677 define it ---
@@ -22,7 +22,7 @@ def hi(password: bytes, salt: bytes, iterations: int) -> bytes:
     """RFC 5802 Hi(str, salt, i): U1 = HMAC(str, salt + INT(1)), Ui = HMAC(str, Ui-1), Hi = U1 XOR ... XOR Ui."""
     u = hmac.new(password, salt + b"\x00\x00\x00\x01", hashlib.sha256).digest()
     result = int.from_bytes(u, "big")
-    for _ in range(iterations - 1):
+    for _attempt in range(iterations - 1):
         u = hmac.new(password, u, hashlib.sha256).digest()
         result ^= int.from_bytes(u, "big")
     return result.to_bytes(32, "big")
@@ -42,7 +42,7 @@ def b64(data: bytes) -> str:
 
 def verifier(password: str, salt: bytes, iterations: int = 4096) -> str:
     """The rolpassword PostgreSQL stores: SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>."""
-    _, stored_key, server_key = scram_keys(password, salt, iterations)
+    _unused, stored_key, server_key = scram_keys(password, salt, iterations)
     return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
 
 
@@ -114,13 +114,13 @@ def test_a_wrong_password_does_not_match(password):
 def test_a_different_salt_or_iteration_count_does_not_match():
     """The keys of one salt (iterations) under another salt (iterations) in the verifier's header."""
     real = verifier("s3cret", SALT, 4096)
-    _, keys = real.rsplit("$", 1)
+    _unused, keys = real.rsplit("$", 1)
     assert scram_matches(f"SCRAM-SHA-256$4096:{b64(b'another salt....')}${keys}", "s3cret") is False
     assert scram_matches(f"SCRAM-SHA-256$4097:{b64(SALT)}${keys}", "s3cret") is False
 
 
 def test_keys_swapped_or_one_key_wrong_do_not_match():
-    _, stored_key, server_key = scram_keys("s3cret", SALT, 4096)
+    _unused, stored_key, server_key = scram_keys("s3cret", SALT, 4096)
     head = f"SCRAM-SHA-256$4096:{b64(SALT)}$"
     assert scram_matches(head + f"{b64(server_key)}:{b64(stored_key)}", "s3cret") is False
     assert scram_matches(head + f"{b64(stored_key)}:{b64(b'0' * 32)}", "s3cret") is False

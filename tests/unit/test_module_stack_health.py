@@ -53,7 +53,7 @@ def test_disk_use_above_the_threshold_is_a_problem_and_each_file_system_counts_o
     st = os.statvfs(tmp_path)
     used = 100 * (st.f_blocks - st.f_bfree) / (st.f_blocks - st.f_bfree + st.f_bavail)
     assert abs(disks[0]["used_percent"] - used) < 1
-    _, problems = stack_health.disk_findings([str(tmp_path)], 0)
+    _unused, problems = stack_health.disk_findings([str(tmp_path)], 0)
     assert problems and problems[0].startswith(f"the disk holding {tmp_path} is ")
 
 
@@ -97,7 +97,7 @@ def test_a_cronicle_that_is_not_master_is_a_problem(cronicle):
 
 
 def test_no_answer_from_cronicle_is_a_problem_naming_where_it_was_asked():
-    _, details, problems = stack_health.cronicle_findings("http://127.0.0.1:9", KEY, 24)
+    _unused, details, problems = stack_health.cronicle_findings("http://127.0.0.1:9", KEY, 24)
     assert details == ["master: no answer"] and problems[0].startswith("Cronicle does not answer at http://127.0.0.1:9")
 
 
@@ -136,7 +136,7 @@ def inspect(status="running", health="healthy", restarts=0, exit_code=0):
     (inspect(health="unhealthy"), "nginx: container vixtract-nginx is unhealthy"),
 ], ids=["missing", "stopped", "restarting", "unhealthy"])
 def test_a_container_that_is_not_running_well_is_a_problem_and_the_module_does_not_fail(monkeypatch, run_module,
-                                                                                          state, expected):
+                                                                                        state, expected):
     fake_docker(monkeypatch, state)
     result = run_module(stack_health.main, {"component": "nginx", "container": "vixtract-nginx"})
     assert not result.get("failed") and result["changed"] is False

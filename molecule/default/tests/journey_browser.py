@@ -113,7 +113,7 @@ def main():
         result["steps"].append(f"{time.monotonic() - started:5.1f}s {text}")
 
     try:
-        for _ in range(100):
+        for _attempt in range(100):
             try:
                 if call("GET", "/status", timeout=2).get("ready"):
                     break
@@ -151,7 +151,7 @@ def main():
         # the launcher is the last thing to render: wait for it so the screenshot shows a usable lab
         if browser.wait_for(".jp-Launcher", 30):
             step("launcher rendered")
-        for _ in range(20):
+        for _attempt in range(20):
             if "JupyterLab" in browser.title():
                 break
             time.sleep(0.5)

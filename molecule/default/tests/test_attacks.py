@@ -95,7 +95,7 @@ def job_probe(host, user, code):
     ev = next(e for e in VARS["cronicle_events"] if e["user"] == user)
     nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "p", "metadata": {}, "outputs": [],
                      "source": code}], "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                                  "language": "python"}},
+                                                                   "language": "python"}},
           "nbformat": 4, "nbformat_minor": 5}
     folder = ev["notebook"].rsplit("/", 1)[0]
     hub(host, f"mkdir -p /home/{user}/{folder} && rm -f /home/{user}/{folder}/probe.json", user=user)
@@ -174,7 +174,7 @@ def test_cronicle_answers_no_other_origin_and_login_is_rate_limited(host):
     assert preflight == "405"
     codes = [host.check_output(f"{curl} -o /dev/null -w '%{{http_code}}' -H 'Content-Type: application/json' "
                                f"-d '{{\"username\": \"nobody.here\", \"password\": \"wrong\"}}' "
-                               f"https://{name}/api/user/login") for _ in range(15)]
+                               f"https://{name}/api/user/login") for _attempt in range(15)]
     assert "429" in codes, codes
     time.sleep(7)  # the 10 r/m budget refills: the tests after this one log in again
 

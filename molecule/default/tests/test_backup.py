@@ -142,7 +142,7 @@ def test_the_controller_copy_is_private_and_identical(host, backed_up):
 
 
 def test_retention_keeps_the_newest_backups(host, backed_up):
-    for _ in range(2):
+    for _attempt in range(2):
         rc, out = run_playbook({"vixtract_backup_keep": 2}, playbook="playbooks/backup.yml")
         assert rc == 0, out
     kept = backups(host)

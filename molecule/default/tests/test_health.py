@@ -48,4 +48,3 @@ def test_health_fails_naming_each_problem_and_shows_no_secret(host):
     assert not host.file("/etc/cron.d/vixtract-backup").exists
     for secret in (api_key(), admin_password()):
         assert secret not in out
-

@@ -59,7 +59,7 @@ def test_container_is_healthy_with_restart_policy(host):
     info = json.loads(host.check_output(f"docker inspect {CONTAINER}"))[0]
     assert info["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
     assert stack_vars().get("vixtract_network", "vixtract") in info["NetworkSettings"]["Networks"]
-    for _ in range(40):
+    for _attempt in range(40):
         state = host.check_output(f"docker inspect -f '{{{{.State.Health.Status}}}}' {CONTAINER}")
         if state == "healthy":
             break
@@ -158,7 +158,7 @@ def test_upstreams_that_are_missing_do_not_take_the_site_down(host):
         assert status(curl(host, "/", "-o", "/dev/null", "-w", "%{http_code}", *https_options(host))) == "200"
     finally:
         host.check_output("docker start vixtract-jupyterhub")
-    for _ in range(60):
+    for _attempt in range(60):
         if host.run("docker inspect -f '{{.State.Health.Status}}' vixtract-jupyterhub").stdout.strip() == "healthy":
             break
         host.run("sleep 2")

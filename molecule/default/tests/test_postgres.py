@@ -146,7 +146,7 @@ def outside_clients():
 
 def test_published_port_admits_allowed_cidrs_over_tls_only(host, converge, outside_clients):
     server_ip = host.check_output("ip -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1 | head -n1")
-    (inside, inside_ip), (outside, _) = outside_clients["in"], outside_clients["out"]
+    (inside, inside_ip), (outside, _unused) = outside_clients["in"], outside_clients["out"]
     reader = credential("postgres/bi_reader")
     # last in this module: port and settings go back with the module's final run (inventory_applied_afterwards)
     converged(converge, {"postgres_publish": f"{server_ip}:5432", "postgres_allowed_cidrs": [f"{inside_ip}/32"]})

@@ -1,2 +1,3 @@
 """Helpers come from molecule/resources/testlib (vixtest, on the verifier's PYTHONPATH)."""
-from vixtest.stack import converge  # noqa: F401  (the fixture tests use to re-apply site.yml)
+# the fixture tests use to re-apply site.yml (pytest finds it by its name here)
+from vixtest.stack import converge  # noqa: F401  pylint: disable=unused-import

@@ -46,12 +46,18 @@ cd {repo}
 rm -f ./*.deb
 d=$(mktemp -d)
 mkdir -p "$d/DEBIAN" "$d/usr/share/{package}"
-printf 'Package: {package}\nVersion: {version}\nArchitecture: all\nMaintainer: vixtract tests <tests@vixtract.invalid>\nDescription: stands for a package update in the refresh test\n' > "$d/DEBIAN/control"
+printf 'Package: {package}\nVersion: {version}\nArchitecture: all\n' > "$d/DEBIAN/control"
+printf 'Maintainer: vixtract tests <tests@vixtract.invalid>\nDescription: stands for a package update in the refresh test\n' \
+  >> "$d/DEBIAN/control"
 echo {version} > "$d/usr/share/{package}/version"
 dpkg-deb --root-owner-group --build "$d" {package}_{version}_all.deb >/dev/null
 rm -rf "$d"
-for f in ./*.deb; do dpkg-deb -f "$f"; echo "Filename: $f"; echo "Size: $(stat -c %s "$f")"; echo "SHA256: $(sha256sum "$f" | cut -d' ' -f1)"; echo; done > Packages
-printf 'Origin: vixtract-test\nLabel: vixtract-test\nDate: %s\nSHA256:\n %s %s Packages\n' "$(date -Ru)" "$(sha256sum Packages | cut -d' ' -f1)" "$(stat -c %s Packages)" > Release
+for f in ./*.deb; do
+  dpkg-deb -f "$f"; echo "Filename: $f"; echo "Size: $(stat -c %s "$f")"
+  echo "SHA256: $(sha256sum "$f" | cut -d' ' -f1)"; echo
+done > Packages
+printf 'Origin: vixtract-test\nLabel: vixtract-test\nDate: %s\nSHA256:\n %s %s Packages\n' \
+  "$(date -Ru)" "$(sha256sum Packages | cut -d' ' -f1)" "$(stat -c %s Packages)" > Release
 """
 
 

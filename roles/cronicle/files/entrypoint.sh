@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Cronicle's PID 1 (vixtract.stack). As root, only long enough to: merge the site's configuration over the
 # release's defaults, give Cronicle's data and logs to the `cronicle` user (private: jobs run as the notebooks'
 # owners and must not read them), write the settings jobs get, and prepare the one-time storage setup (admin

@@ -49,7 +49,7 @@ CHECK_PAM_SERVICE = "vixtract-check"
 
 
 def _run(*cmd, stdin=None):
-    proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True)
+    proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         # never echo stdin: it may carry a password
         raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr.strip()}")
@@ -235,7 +235,7 @@ def remove_user(name, check=False):
     if check:
         return entry is not None or group_entry(name) is not None or os.path.isdir(f"{HOME_ROOT}/{name}")
     if entry is not None:
-        subprocess.run(["pkill", "-KILL", "-u", entry[2]], capture_output=True)
+        subprocess.run(["pkill", "-KILL", "-u", entry[2]], capture_output=True, check=False)
         time.sleep(0.5)
         _run("userdel", "--prefix", PREFIX, name)
         changed = True

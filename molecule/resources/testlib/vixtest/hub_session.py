@@ -49,7 +49,7 @@ def start(s, user):
         r = s.post(f"{hub}/users/{user}/server", headers=headers, timeout=120)
         if r.status_code not in (201, 202, 400):
             raise RuntimeError(f"start server: HTTP {r.status_code} {r.text[:300]}")
-        for _ in range(90):
+        for _attempt in range(90):
             model = s.get(f"{hub}/users/{user}", headers=headers, timeout=30).json()
             if model.get("servers", {}).get("", {}).get("ready"):
                 break

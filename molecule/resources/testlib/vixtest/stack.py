@@ -54,7 +54,7 @@ def run_playbook(extra_vars=None, tags=None, limit=None, playbook="playbooks/sit
     if diff:
         cmd += ["--diff"]
     start = time.monotonic()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800, check=False)
     output = proc.stdout + proc.stderr
     log_run(cmd[3], extra_vars, tags, check, proc.returncode, time.monotonic() - start, output)
     return proc.returncode, output

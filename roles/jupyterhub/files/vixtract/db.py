@@ -192,7 +192,7 @@ def _fixed_dumpers(sample, columns):
     A fixed dumper saves psycopg's choice per value (a third of a load's time); a later value of another type makes
     it fail, and the load runs again with the choice per value (_copy)."""
     types = []
-    for i, (kind, _) in enumerate(columns):
+    for i, (kind, _unused) in enumerate(columns):
         values = [row[i] for row in sample if len(row) > i and row[i] is not None]
         seen = set(map(type, values))
         if seen == {int} and kind in _INTEGERS and all(-2 ** 63 <= v < 2 ** 63 for v in values):
@@ -218,7 +218,7 @@ def _copy(cur, target, header, rows):
     choosing a dumper per value (one-shot iterators get that from the start)."""
     columns = _column_types(cur, target, header)
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(target, sql.SQL(", ").join(map(sql.Identifier, header)))
-    typed = {i for i, (_, string) in enumerate(columns) if not string}
+    typed = {i for i, (_unused, string) in enumerate(columns) if not string}
     cur.adapters.register_dumper(object, _StrDumper)
     cur.adapters.register_dumper(dict, JsonDumper)
     fixed = _fixed_dumpers(rows.sample, columns) if rows.again else None
@@ -374,7 +374,7 @@ _PRIVILEGES = {"a": "INSERT", "r": "SELECT", "w": "UPDATE", "d": "DELETE", "D": 
 
 def _acl_entry(entry):
     """'bi_reader=r/etl_writer' -> ('bi_reader', ['SELECT'])."""
-    grantee, _, rest = entry.partition("=")
+    grantee, _sep, rest = entry.partition("=")
     flags = rest.split("/", 1)[0]
     return grantee.strip('"'), [_PRIVILEGES[f] for f in flags if f in _PRIVILEGES]
 
