@@ -58,11 +58,6 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  platform:
-    platforms: posix
-  action_group:
-    support: full
-    membership: [vixtract.stack.cronicle]
   check_mode:
     support: full
     description: Reports what it would create, update and delete without doing it.

@@ -36,11 +36,6 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  platform:
-    platforms: posix
-  action_group:
-    support: full
-    membership: [vixtract.stack.cronicle]
   check_mode:
     support: full
     description: Reports what it would change without changing it.

@@ -44,9 +44,6 @@ options:
 extends_documentation_fragment:
   - vixtract.stack.read_only
   - ansible.builtin.action_common_attributes
-attributes:
-  platform:
-    platforms: posix
 author: ViXtract stack maintainers (!UNKNOWN)
 """
 
