@@ -48,3 +48,50 @@ def test_each_default_is_commented_once(role):
 @pytest.mark.parametrize("role", ROLES)
 def test_role_has_validate_hook(role):
     assert (ROOT / "roles" / role / "tasks/validate.yml").exists()
+
+
+def tasks_in(node):
+    """Every task (mapping with a module or include) in a parsed task file or playbook, blocks included."""
+    if isinstance(node, list):
+        for item in node:
+            yield from tasks_in(item)
+    elif isinstance(node, dict):
+        yield node
+        for key in ("block", "rescue", "always", "tasks", "pre_tasks", "post_tasks", "handlers"):
+            yield from tasks_in(node.get(key))
+
+
+def yaml_files():
+    return sorted([*(ROOT / "roles").glob("*/tasks/*.yml"), *(ROOT / "roles").glob("*/handlers/*.yml"),
+                   *(ROOT / "playbooks").glob("*.yml")])
+
+
+def test_only_validation_runs_whatever_the_tags():
+    """A run limited by --tags runs the tagged component and validation, nothing else: no task or play elsewhere
+    is tagged always (the machinery finds what a component needs in the engine instead)."""
+    tagged = set()
+    for path in yaml_files():
+        for task in tasks_in(load(path)):
+            tags = task.get("tags") or []
+            if "always" in ([tags] if isinstance(tags, str) else tags):
+                tagged.add(str(path.relative_to(ROOT)))
+            apply = (task.get("ansible.builtin.include_role") or {}).get("apply") or {}
+            if "always" in apply.get("tags", []):
+                tagged.add(str(path.relative_to(ROOT)))
+    assert tagged == {"playbooks/validate.yml"}
+
+
+def test_the_machinery_keeps_its_own_prefix():
+    """The internal machinery role registers and sets only machinery_* variables, and the component roles reach
+    it, not the vixtract role, for image building and removal."""
+    for path in (ROOT / "roles/machinery/tasks").glob("*.yml"):
+        for task in tasks_in(load(path)):
+            names = [task["register"]] if "register" in task else []
+            names += [k for k in (task.get("ansible.builtin.set_fact") or {}) if k != "cacheable"]
+            for name in names:
+                assert name.startswith("machinery_"), f"{path.name}: {name}"
+    for path in yaml_files():
+        for task in tasks_in(load(path)):
+            include = task.get("ansible.builtin.include_role") or {}
+            if include.get("tasks_from") in {"build_image", "base_image", "remove_component"}:
+                assert include["name"] == "vixtract.stack.machinery", f"{path}: {task.get('name')}"

@@ -6,7 +6,7 @@ import re
 
 from vixtest.cronicle import admin_password, api, schedule
 from vixtest.pg import CONTAINER, superuser
-from vixtest.stack import changed_count, run_playbook, stack_credentials, stack_vars
+from vixtest.stack import changed_count, roles_run, run_playbook, stack_credentials, stack_vars
 
 
 def secrets():
@@ -38,6 +38,10 @@ def test_a_previewed_setting_is_reported_and_not_applied(host):
     wanted = "9MB" if before != "9MB" else "10MB"
     rc, out = run_playbook({"postgres_settings": {"work_mem": wanted}}, tags=["postgres"], check=True, diff=True)
     assert rc == 0, out[-3000:]
+    # PostgreSQL alone, on the base image found in the engine (the machinery's lookup, read-only in check mode too)
+    touched = roles_run(out)
+    assert "postgres" in touched and touched <= {"vixtract", "machinery", "postgres"}, touched
+    assert "Name the stack base image from its build context on the server" in out, out[-3000:]
     assert changed_count(out) >= 1, out[-3000:]
     assert superuser(host, "SHOW work_mem").stdout.strip() == before
     assert json.loads(host.check_output(f"docker inspect -f '{{{{json .State.StartedAt}}}}' {CONTAINER}")) == started

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from vixtest.cronicle import CONTAINER, admin_password, api, first_master, run_and_wait, schedule, sh
-from vixtest.stack import changed_count, credential, stack_vars
+from vixtest.stack import changed_count, credential, roles_run, stack_vars
 
 VARS = stack_vars()
 EVENTS = VARS.get("cronicle_events", [])
@@ -190,6 +190,9 @@ def test_schedule_changes_and_user_changes_apply_through_the_api_without_a_resta
     try:
         rc, out = converge({"cronicle_events": changed_events, "vixtract_users": USERS + [newbie]}, tags=TAGS)
         assert rc == 0, out[-3000:]
+        # Cronicle alone: not the Hub it builds on, not the engine's role (the machinery loads or builds its image)
+        touched = roles_run(out)
+        assert "cronicle" in touched and touched <= {"vixtract", "machinery", "cronicle"}, touched
         events = schedule(host)
         assert events[first["title"]]["timing"] == EXPECTED_TIMING["15 5 * * *"]
         assert events[first["title"]]["id"] == original[first["title"]]["id"], "updated in place"

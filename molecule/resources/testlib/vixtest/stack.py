@@ -4,6 +4,7 @@
 - `credential(path)` reads a secret generated into the scenario's credentials directory.
 - `run_playbook(...)` re-applies site.yml to the scenario's servers with extra variables, the way an ops team
   changes a setting; the `converge` fixture hands it to tests. Returns (rc, output).
+- `roles_run(output)` names the roles a run touched after validation.
 - `outer_docker(...)` talks to the engine that runs the scenario's servers.
 """
 import json
@@ -76,6 +77,15 @@ def log_run(playbook, extra_vars, tags, check, rc, seconds, output):
             log.write(line)
     except OSError:
         pass  # a log that cannot be written never fails a test
+
+
+def roles_run(output):
+    """The roles whose tasks ran after validation: what a run limited by --tags really touched. Validation runs
+    whatever the tags: the validation play, and Ansible's check of each role's arguments against its spec."""
+    deploy = output.split("PLAY [Docker Engine on every server]", 1)
+    assert len(deploy) == 2, "not a site.yml run: " + output[-2000:]
+    return set(re.findall(r"^TASK \[vixtract\.stack\.(\w+) : (?!Validating arguments against arg spec )", deploy[1],
+                          re.M))
 
 
 def changed_count(output):
