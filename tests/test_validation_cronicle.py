@@ -37,6 +37,15 @@ BAD_INPUTS = {
     "download without a checksum": (
         {"cronicle_archive_src": "", "cronicle_version": "0.9.100"},
         "cronicle_archive_checksum '' must be 'sha256:HEX'"),
+    "public path with a trailing slash": (
+        {"cronicle_public_path": "/cronicle/"},
+        "cronicle_public_path '/cronicle/' must be a URL path starting with '/' and without a trailing '/'"),
+    "public path over Cronicle's own API": (
+        {"cronicle_public_path": "/api/cronicle"},
+        "cronicle_public_path '/api/cronicle' must be a URL path"),
+    "public path that would break nginx's configuration": (
+        {"cronicle_public_path": "/cron; return 200"},
+        "cronicle_public_path '/cron; return 200' must be a URL path"),
     "archive that is not on the controller": (
         {"cronicle_archive_src": "/nonexistent/cronicle.tar.gz"},
         "cronicle_archive_src '/nonexistent/cronicle.tar.gz' is not an existing file on the controller"),
