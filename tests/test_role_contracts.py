@@ -1,5 +1,6 @@
 """Each role's public contract: defaults/main.yml and meta/argument_specs.yml describe the same variables
 with the same defaults, every default carries a comment, and every name carries the role's prefix."""
+import re
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,15 @@ def test_the_machinery_keeps_its_own_prefix():
             include = task.get("ansible.builtin.include_role") or {}
             if include.get("tasks_from") in {"build_image", "base_image", "remove_component"}:
                 assert include["name"] == "vixtract.stack.machinery", f"{path}: {task.get('name')}"
+
+
+def test_nginx_takes_the_components_paths_from_their_settings():
+    """nginx serves JupyterHub at jupyterhub_base_url and Cronicle at cronicle_public_path: no template of the nginx
+    role types /jupyter or /cronicle again (comments aside)."""
+    for path in (ROOT / "roles/nginx/templates").glob("*.j2"):
+        text = re.sub(r"\{#.*?#\}", "", path.read_text(), flags=re.S)
+        code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+        assert not re.search(r"/(jupyter|cronicle)\b", code), f"{path.name} names a component's path itself"
+    site = (ROOT / "roles/nginx/templates/nginx.conf.j2").read_text()
+    assert "location ^~ {{ jupyterhub_base_url }}/ {" in site
+    assert "location ^~ {{ cronicle_public_path }}/ {" in site

@@ -233,3 +233,13 @@ def test_master_within_60_s_after_the_container_is_recreated(host, converge):
     took = master_at - started_epoch(host)
     assert 0 <= took <= 60, f"Cronicle answered as master {took:.0f} s after its container started"
     assert {e["title"] for e in EVENTS} <= titles
+
+
+def test_links_and_the_live_log_socket_use_the_sites_https_origin(host):
+    """TLS is on here (selfsigned) and vixtract_server_name is the inventory name: Cronicle's links and its live job
+    log socket are on https://NAME (a browser refuses a plain ws:// socket from an HTTPS page)."""
+    assert stack_vars()["vixtract_tls_mode"] == "selfsigned"
+    config = json.loads(host.file("/opt/vixtract/cronicle/config.json").content_string)
+    name = host.backend.get_hostname()
+    assert config["custom_live_log_socket_url"] == f"https://{name}"
+    assert config["base_app_url"] == f"https://{name}/cronicle"
