@@ -165,3 +165,21 @@ def test_published_port_admits_allowed_cidrs_over_tls_only(host, converge, outsi
     assert refused.returncode != 0 and "pg_hba.conf rejects connection" in refused.stderr, refused.stderr
     plain = results[(inside, "disable")]
     assert plain.returncode != 0 and "pg_hba.conf rejects connection" in plain.stderr, plain.stderr
+
+
+@pytest.mark.parametrize("version, says", [
+    (16, "postgres_version 16 is older than the data on {host} (PostgreSQL 17, in the volume vixtract-postgres-data): "
+         "PostgreSQL cannot go back a major version. Fix: postgres_version: 17."),
+    (18, "postgres_version 18 is newer than the data on {host} (PostgreSQL 17, in the volume vixtract-postgres-data), "
+         "which PostgreSQL 18 cannot open as it is. Fix: postgres_version: 17, or move the data by dump and reload"),
+])
+def test_another_major_version_than_the_datas_stops_the_run_before_any_change(host, converge, version, says):
+    """The data is PostgreSQL 17's (Debian trixie's, which this scenario deploys): neither 16 nor 18 may start on it.
+    The run stops before the first play that changes anything, the server untouched."""
+    started = host.check_output(f"docker inspect -f '{{{{.State.StartedAt}}}}' {CONTAINER}")
+    rc, out = converge({"postgres_version": version}, tags=TAGS)
+    assert rc != 0, out[-3000:]
+    assert says.format(host=host.backend.get_hostname()) in " ".join(out.split()), out[-3000:]
+    assert "PLAY [Docker Engine on every server]" not in out, out[-3000:]
+    assert host.check_output(f"docker inspect -f '{{{{.State.StartedAt}}}}' {CONTAINER}") == started
+    assert "/17/" in host.check_output(f"docker exec {CONTAINER} sh -c 'command -v postgres'")
