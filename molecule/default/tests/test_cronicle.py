@@ -243,3 +243,14 @@ def test_links_and_the_live_log_socket_use_the_sites_https_origin(host):
     name = host.backend.get_hostname()
     assert config["custom_live_log_socket_url"] == f"https://{name}"
     assert config["base_app_url"] == f"https://{name}/cronicle"
+
+
+def test_the_container_mounts_its_volumes_and_the_hubs_each_once(host):
+    """Cronicle's data and logs, and the Hub's homes, library and accounts (read-only) under the Hub's own names."""
+    mounts = json.loads(host.check_output(f"docker inspect -f '{{{{json .Mounts}}}}' {CONTAINER}"))
+    volumes = {m["Name"]: (m["Destination"], m["RW"]) for m in mounts if m["Type"] == "volume"}
+    assert volumes == {"vixtract-cronicle-data": ("/opt/cronicle/data", True),
+                       "vixtract-cronicle-logs": ("/opt/cronicle/logs", True),
+                       "vixtract-jupyterhub-home": ("/home", True),
+                       "vixtract-jupyterhub-lib": ("/opt/vixtract/lib", True),
+                       "vixtract-jupyterhub-users": ("/var/lib/extrausers", False)}
