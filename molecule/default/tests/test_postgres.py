@@ -169,17 +169,19 @@ def test_published_port_admits_allowed_cidrs_over_tls_only(host, converge, outsi
 
 @pytest.mark.parametrize("version, says", [
     (16, "postgres_version 16 is older than the data on {host} (PostgreSQL 17, in the volume vixtract-postgres-data): "
-         "PostgreSQL cannot go back a major version. Fix: postgres_version: 17."),
+         "PostgreSQL cannot go back a major version. Fix: postgres_version: 17. PostgreSQL was not touched."),
     (18, "postgres_version 18 is newer than the data on {host} (PostgreSQL 17, in the volume vixtract-postgres-data), "
          "which PostgreSQL 18 cannot open as it is. Fix: postgres_version: 17, or move the data by dump and reload"),
 ])
 def test_another_major_version_than_the_datas_stops_the_run_before_any_change(host, converge, version, says):
     """The data is PostgreSQL 17's (Debian trixie's, which this scenario deploys): neither 16 nor 18 may start on it.
-    The run stops before the first play that changes anything, the server untouched."""
+    The run stops before the role touches PostgreSQL: no image, no configuration, the container as it was."""
     started = host.check_output(f"docker inspect -f '{{{{.State.StartedAt}}}}' {CONTAINER}")
     rc, out = converge({"postgres_version": version}, tags=TAGS)
     assert rc != 0, out[-3000:]
     assert says.format(host=host.backend.get_hostname()) in " ".join(out.split()), out[-3000:]
-    assert "PLAY [Docker Engine on every server]" not in out, out[-3000:]
+    assert "The PostgreSQL image (build context" not in out, out[-3000:]
+    assert "Write pg_ident.conf, pg_hba.conf and postgresql.conf" not in out and "Run the container" not in out, \
+        out[-3000:]
     assert host.check_output(f"docker inspect -f '{{{{.State.StartedAt}}}}' {CONTAINER}") == started
     assert "/17/" in host.check_output(f"docker exec {CONTAINER} sh -c 'command -v postgres'")
