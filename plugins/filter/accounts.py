@@ -142,6 +142,10 @@ def accounts(entries, kind, credentials_dir=None):
         for key, path, length, flag in wanted:
             if key in entry and entry[key] is not None:
                 continue
+            name = entry.get("name")
+            if not isinstance(name, str) or not name or name.startswith(".") or "/" in name or "\0" in name:
+                # validation refuses such names first; a secret never lands outside the credentials directory
+                raise AnsibleFilterError(f"accounts: {name!r} cannot name a file in the credentials directory")
             needed = account["state"] == "present" and (flag is None or account.get(flag))
             account[key] = secret(os.path.join(credentials_dir, path.format(name=entry["name"])), length) \
                 if needed else ""

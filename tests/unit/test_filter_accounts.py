@@ -98,3 +98,11 @@ def test_an_unknown_kind_is_an_error_that_names_the_kinds():
 
 def test_the_filter_is_exported():
     assert FilterModule().filters() == {"accounts": accounts}
+
+
+@pytest.mark.parametrize("name", ["../../etc/evil", "a/b", "..", ".hidden", ""])
+def test_a_name_cannot_put_a_secret_outside_the_credentials_directory(tmp_path, name):
+    credentials = tmp_path / "credentials"
+    with pytest.raises(AnsibleFilterError, match="cannot name a file in the credentials directory"):
+        accounts([{"name": name}], "users", str(credentials))
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
