@@ -41,6 +41,7 @@ class Molecule:
         self.testrun, self.fail = testrun, set(fail)
         self.events, self.lock = [], threading.Lock()
         self.quickstart_converging = threading.Event()
+        self.third_created = threading.Event()
         self.reniced = []
 
     def run(self, name, cmd, results, nice=0, env=None):
@@ -50,14 +51,18 @@ class Molecule:
         if (scenario, step) == ("quickstart", "converge"):
             self.quickstart_converging.set()
         if (scenario, step) == ("first", "converge"):
-            # the cold deploy lasts until quickstart converges beside it (or 5 s, when it was made to wait)
+            # the cold deploy lasts until quickstart converges and third has created beside it (or 5 s each, when
+            # they were made to wait): the order below is then the orchestrator's, not the machine's speed
             self.quickstart_converging.wait(5)
+            self.third_created.wait(5)
         time.sleep(0.02)
         if step == "verify":
             (self.testrun.ART / f"junit-molecule-{scenario}.xml").write_text(
                 f'<testsuite><testcase classname="tests.t" name="t_{scenario}"/></testsuite>')
         with self.lock:
             self.events.append(("end", scenario, step, time.monotonic()))
+        if (scenario, step) == ("third", "create"):
+            self.third_created.set()
         return (2 if (scenario, step) in self.fail else 0), 0
 
     def at(self, kind, scenario, step):
@@ -132,9 +137,11 @@ def test_lower_priority_renices_the_containers_tree_and_nothing_else(testrun, mo
     shim, container, grandchild = process_tree
     monkeypatch.setattr(testrun, "container_pids", lambda prefix: [container] if prefix == "vixtract-probe" else [])
     own = os.getpriority(os.PRIO_PROCESS, os.getpid())
-    assert testrun.lower_priority("vixtract-probe", 10) >= 3
+    assert own < 19, "run the fast checks below nice 19: this test lowers a process tree's priority below its own"
+    target = min(own + 5, 19)
+    assert testrun.lower_priority("vixtract-probe", target) >= 3
     for pid in (shim, container, grandchild):
-        assert os.getpriority(os.PRIO_PROCESS, pid) == 10, pid
+        assert os.getpriority(os.PRIO_PROCESS, pid) == target, pid
     # neither the runner itself nor the shim's parent (here the runner again) is touched
     assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == own
-    assert testrun.lower_priority("vixtract-other", 10) == 0
+    assert testrun.lower_priority("vixtract-other", target) == 0
