@@ -133,14 +133,22 @@ def lower_priority(prefix: str, nice: int) -> int:
             parent[int(stat.parent.name)] = int(fields[1])
         except (OSError, IndexError, ValueError):
             continue
-    roots = {parent.get(pid, pid) for pid in container_pids(prefix)}  # the shims
-    tree, changed = set(roots), True
-    while changed:
-        changed = False
-        for pid, ppid in parent.items():
-            if ppid in tree and pid not in tree:
-                tree.add(pid)
-                changed = True
+    # A root that is the runner or one of its ancestors (a container whose shim died is init's child) would
+    # renice the runner and the first lane too: such a root is skipped
+    ours, pid = set(), os.getpid()
+    while pid > 0 and pid not in ours:
+        ours.add(pid)
+        pid = parent.get(pid, 0)
+    roots = {parent.get(pid, pid) for pid in container_pids(prefix)} - ours - {0, 1}  # the shims
+    children: dict[int, list[int]] = {}
+    for child, ppid in parent.items():
+        children.setdefault(ppid, []).append(child)
+    tree, todo = set(), list(roots)
+    while todo:
+        pid = todo.pop()
+        if pid not in tree:
+            tree.add(pid)
+            todo += children.get(pid, [])
     count = 0
     for pid in tree:
         for task in Path(f"/proc/{pid}/task").glob("[0-9]*"):
@@ -404,7 +412,8 @@ def main() -> int:
     else:
         results.note(f"NOT RUN: the rest of molecule/scenarios.txt ({first.name} did not prepare its test images)")
         for name in listed[1:]:
-            results.add(Check(f"molecule/{name}::(no result)", "failed", f"not run: {first.name} did not deploy"))
+            results.add(Check(f"molecule/{name}::(no result)", "failed",
+                              f"not run: {first.name} did not prepare its test images"))
     for worker in workers:
         worker.start()
     for thread in fast + workers:

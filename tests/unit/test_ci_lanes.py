@@ -145,3 +145,14 @@ def test_lower_priority_renices_the_containers_tree_and_nothing_else(testrun, mo
     # neither the runner itself nor the shim's parent (here the runner again) is touched
     assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == own
     assert testrun.lower_priority("vixtract-other", target) == 0
+
+
+def test_lower_priority_never_reaches_the_runner_through_a_container_whose_parent_is_its_ancestor(testrun,
+                                                                                                  monkeypatch):
+    """A name clash or a container reparented to init must not renice the runner (and with it the first lane)."""
+    own = os.getpriority(os.PRIO_PROCESS, os.getpid())
+    assert own < 19, "run the fast checks below nice 19"
+    for claimed in (os.getpid(), os.getppid(), 1):
+        monkeypatch.setattr(testrun, "container_pids", lambda prefix, pid=claimed: [pid])
+        assert testrun.lower_priority("vixtract-probe", min(own + 5, 19)) == 0, claimed
+        assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == own
