@@ -1,4 +1,5 @@
 """Helpers for the fast checks: run ansible-playbook from this checkout against throw-away inventories."""
+import json
 import os
 import subprocess
 import sys
@@ -52,3 +53,24 @@ def assert_stopped_in_validation(rc, out, message):
     assert "PLAY [Validate the inventory before any host is touched]" in out
     assert "PLAY [Docker Engine on every server]" not in out
     assert "UNREACHABLE" not in out, out
+
+
+def evaluate_vars(tmp_path, roles, names, inventory):
+    """The values NAMES take in a play that loads ROLES' defaults and vars files (in that order, as a play holding
+    those roles sees them), with INVENTORY's settings given as extra vars (the roles' defaults files would override
+    play vars). Returns {name: value}."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    playbook = tmp_path / "show.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "hosts": "localhost", "gather_facts": False,
+        "vars_files": [str(ROOT / "roles" / role / kind / "main.yml") for role in roles for kind in ("defaults", "vars")
+                       if (ROOT / "roles" / role / kind / "main.yml").exists()],
+        "tasks": [{"ansible.builtin.debug": {"msg": "{{ {" + ", ".join(f"'{n}': {n}" for n in names) + "} }}"}}]}]))
+    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    proc = subprocess.run([tool("ansible-playbook"), "-i", "localhost,", str(playbook),
+                           "-e", f"@{tmp_path / 'inventory.json'}"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]["msg"]

@@ -1,11 +1,6 @@
 """What the roles select from the user and role model (plugins/filter/accounts.py), evaluated by Ansible from the
 roles' own vars files with one inventory of every kind of entry. Expected names are written out by hand."""
-import json
-import os
-import subprocess
-
-import yaml
-from conftest import ROOT, tool
+from conftest import evaluate_vars
 
 INVENTORY = {
     "vixtract_users": [
@@ -31,27 +26,8 @@ SHOWN = ["postgres_user_logins", "postgres_writers", "postgres_absent_roles", "p
 
 
 def evaluate(tmp_path, names):
-    playbook = tmp_path / "show.yml"
-    playbook.write_text(yaml.safe_dump([{
-        "hosts": "localhost", "gather_facts": False,
-        "vars_files": [str(ROOT / "roles/vixtract/defaults/main.yml"), str(ROOT / "roles/vixtract/vars/main.yml"),
-                       str(ROOT / "roles/postgres/defaults/main.yml"), str(ROOT / "roles/postgres/vars/main.yml")],
-        "tasks": [{"ansible.builtin.debug": {"msg": "VALUE " + name + "={{ " + name + " | to_json }}"}}
-                  for name in names]}]))
-    # as extra vars: the roles' defaults files above would override play vars
-    (tmp_path / "inventory.json").write_text(json.dumps(dict(INVENTORY,
-                                                             vixtract_credentials_dir=str(tmp_path / "credentials"))))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run([tool("ansible-playbook"), "-i", "localhost,", str(playbook),
-                           "-e", f"@{tmp_path / 'inventory.json'}"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    values = {}
-    for line in proc.stdout.splitlines():
-        if '"msg": "VALUE ' in line:
-            name, _sep, value = line.split('"msg": "VALUE ', 1)[1].rstrip('"').partition("=")
-            values[name] = json.loads(value.replace('\\"', '"'))
-    return values
+    return evaluate_vars(tmp_path, ["vixtract", "postgres"], names,
+                         dict(INVENTORY, vixtract_credentials_dir=str(tmp_path / "credentials")))
 
 
 def test_the_postgres_role_selects_logins_writers_absent_roles_and_databases(tmp_path):
