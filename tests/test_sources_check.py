@@ -63,3 +63,17 @@ def test_a_run_limited_to_components_asks_only_for_their_sources(tmp_path):
     rc, out, _took = run_validate(tmp_path / "cronicle", bad, "playbooks/validate.yml", ["cronicle"])
     assert rc != 0, out
     assert "cronicle_archive_url: http://127.0.0.1:9/cronicle.tar.gz cannot be had from this server" in out, out
+
+
+def test_components_switched_off_ask_for_nothing(tmp_path):
+    """The Hub and Cronicle switched off: neither PyPI, npm nor Cronicle's archive is asked for, even through a proxy
+    that answers nothing; switched on, the same run stops on them."""
+    bad = dict(OFFLINE, cronicle_archive_url="http://127.0.0.1:9/cronicle.tar.gz",
+               vixtract_http_proxy="http://127.0.0.1:9", vixtract_https_proxy="http://127.0.0.1:9")
+    rc, out, _took = run_validate(tmp_path / "off", dict(bad, jupyterhub_enabled=False, cronicle_enabled=False),
+                                  "playbooks/validate.yml", ["jupyterhub", "cronicle"])
+    assert rc == 0, out
+    assert "cannot be had" not in out, out
+    rc, out, _took = run_validate(tmp_path / "on", bad, "playbooks/validate.yml", ["jupyterhub", "cronicle"])
+    assert rc != 0, out
+    assert "jupyterhub_version: https://pypi.org/simple/jupyterhub/ cannot be had from this server" in out, out

@@ -46,6 +46,9 @@ BAD_INPUTS = {
     "public path that would break nginx's configuration": (
         {"cronicle_public_path": "/cron; return 200"},
         "cronicle_public_path '/cron; return 200' must be a URL path"),
+    "Cronicle on while the Hub it is built on is off": (
+        {"jupyterhub_enabled": False},
+        "cronicle_enabled is true but jupyterhub_enabled is false: Cronicle's image is built on the Hub's"),
     "archive that is not on the controller": (
         {"cronicle_archive_src": "/nonexistent/cronicle.tar.gz"},
         "cronicle_archive_src '/nonexistent/cronicle.tar.gz' is not an existing file on the controller"),
@@ -63,4 +66,10 @@ def test_bad_cronicle_input_stops_in_the_validation_play(run_site, case):
 def test_valid_events_pass_validation(run_site):
     ok = events() + events(title="weekly", schedule={"weekdays": [1], "hours": [6], "minutes": [0]})
     rc, out = run_site({"vixtract_users": USERS, **ARCHIVE, "cronicle_events": ok})
+    assert "PLAY [Docker Engine on every server]" in out, out
+
+
+def test_the_hub_and_cronicle_switched_off_together_pass_validation(run_site):
+    rc, out = run_site({"vixtract_users": USERS, **ARCHIVE, "jupyterhub_enabled": False, "cronicle_enabled": False})
+    assert "cronicle_enabled is true but" not in out, out
     assert "PLAY [Docker Engine on every server]" in out, out
