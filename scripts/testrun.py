@@ -7,11 +7,12 @@ Stages, each with its full log in artifacts/<stage>.log:
   pytest      the fast checks (tests/), results in artifacts/junit-pytest.xml
   molecule    every scenario of molecule/scenarios.txt, step by step (Molecule's own commands), each step
               timed; verify writes artifacts/junit-<scenario>.xml
-The first line of scenarios.txt deploys first (a cold deploy, filling the image cache) while the fast checks
-and the linters run (at a lower CPU priority: the cold deploy is what every lane waits for). Every other line (a
-lane: its scenarios one after another) starts beside it: its scenarios create and prepare at once and converge
-once the image cache is filled (a scenario that builds its own images, OWN_IMAGES, runs whole). The other lanes
-run at a lower CPU priority, their servers' containers included (lower_priority).
+The first line of scenarios.txt deploys first (filling the image cache, which is kept between runs: see
+prepare_image_cache) while the fast checks and the linters run (at a lower CPU priority: that deploy is what
+every lane waits for). Every other line (a lane: its scenarios one after another) starts beside it: its
+scenarios create and prepare at once and converge once the image cache is filled (a scenario that builds its own
+images, OWN_IMAGES, runs whole). The other lanes run at a lower CPU priority, their servers' containers included
+(lower_priority).
 
 Every check counts: each test case of a junit file, and each stage or Molecule step that is not a test run.
 A skipped test case is listed with its reason and must match an entry of .ci/allowed-skips.yml (a pattern and
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -47,6 +49,9 @@ CHECK_STEPS = {"converge", "idempotence"}
 # CPU priority (nice) of the linters and the fast checks, and of every lane but the first
 FAST_NICE = 10
 LANE_NICE = 10
+# The image cache is kept between runs, and emptied (a cold deploy) past this age or size: prepare_image_cache
+IMAGE_CACHE_DAYS = 7
+IMAGE_CACHE_GB = 10
 # Scenarios that build their own images (quickstart: a newcomer's bare machine) and so need not wait for the first
 # scenario's cold deploy to fill the image cache
 OWN_IMAGES = {"quickstart"}
@@ -342,6 +347,37 @@ def allowed_skips() -> list[dict]:
     return entries or []
 
 
+def prepare_image_cache(cache: Path, now: float | None = None) -> str:
+    """Built images are shared through the product's image cache (vixtract_image_cache_dir), and kept from one run
+    to the next like the previous release's images: an archive is named by the digest of every input of its image
+    (roles/machinery), so a changed Dockerfile, package list or parent is a new name and is built. What a kept
+    archive cannot show is a build that stopped working while its inputs stayed the same (an upstream package
+    gone): quickstart builds every image on a bare machine in every run, and the cache is emptied, making the first
+    scenario's converge a cold deploy, once its oldest archive is IMAGE_CACHE_DAYS old (each image is built from
+    scratch at least that often), when it holds more than IMAGE_CACHE_GB, or with VIXTRACT_FRESH_IMAGE_CACHE=1.
+    It is emptied whole, never in part: an archive holds its image's own layers only and needs its parent's.
+    VIXTRACT_KEEP_IMAGE_CACHE=1 keeps it whatever its age. Returns what was done, for the summary."""
+    now = time.time() if now is None else now
+    found = sorted(cache.glob("*.tar")) if cache.is_dir() else []
+    # half-fetched archives of an interrupted run (image_cache_save.yml fetches under a dot name first)
+    for partial in (f for f in found if f.name.startswith(".")):
+        partial.unlink()
+    archives = [f for f in found if not f.name.startswith(".")]
+    if not archives:
+        return "empty: the first scenario's converge builds every image (a cold deploy)"
+    age_days = (now - min(a.stat().st_mtime for a in archives)) / 86400
+    size_gb = sum(a.stat().st_size for a in archives) / 1e9
+    why = ("VIXTRACT_FRESH_IMAGE_CACHE=1" if os.environ.get("VIXTRACT_FRESH_IMAGE_CACHE") == "1"
+           else f"its oldest archive is {age_days:.1f} days old (limit {IMAGE_CACHE_DAYS})"
+           if age_days > IMAGE_CACHE_DAYS else f"it holds {size_gb:.1f} GB (limit {IMAGE_CACHE_GB})"
+           if size_gb > IMAGE_CACHE_GB else "")
+    if why and os.environ.get("VIXTRACT_KEEP_IMAGE_CACHE") != "1":
+        shutil.rmtree(cache)
+        return f"emptied ({why}): the first scenario's converge builds every image (a cold deploy)"
+    return (f"kept from earlier runs ({len(archives)} archives, {size_gb:.1f} GB, the oldest {age_days:.1f} days): "
+            "images whose inputs are unchanged are loaded, the others built")
+
+
 def main() -> int:
     ART.mkdir(exist_ok=True)
     for old in list(ART.glob("*.log")) + list(ART.glob("junit-*.xml")):
@@ -352,11 +388,9 @@ def main() -> int:
         results.add(Check("setup", "passed"))
         results.note(f"STAGE setup: PASS ({os.environ['VIXTRACT_SETUP_SECONDS']}s)")
 
-    # Built images are shared between scenarios through the product's image cache (vixtract_image_cache_dir).
-    # It starts empty, so the first scenario's converge is a cold deploy; VIXTRACT_KEEP_IMAGE_CACHE=1 keeps it.
     cache = Path(os.environ.setdefault("VIXTRACT_TEST_IMAGE_CACHE", "/var/tmp/vixtract-test-image-cache"))
-    if os.environ.get("VIXTRACT_KEEP_IMAGE_CACHE") != "1" and cache.exists():
-        subprocess.run(["rm", "-rf", str(cache)], check=True)
+    cache_state = prepare_image_cache(cache)
+    results.note(f"image cache: {cache_state}")
 
     pytest_cmd = ["pytest", "-q", "-rs", "tests", f"--junitxml={ART / 'junit-pytest.xml'}"]
     # The fast checks yield the CPU to the first scenario's cold deploy, which every other lane waits for: they
@@ -386,7 +420,7 @@ def main() -> int:
             guarded(f"molecule-{name}", lambda n: Scenario(n, results).whole(), results)(name)
     elif first.deploy(steps=DEPLOY_STEPS[:1]):
         # The first scenario's dependency step (the test images every scenario uses) runs alone; then every lane
-        # starts. The first scenario's converge is the cold deploy that fills the image cache: the other
+        # starts. The first scenario's converge fills the image cache (building what it lacks): the other
         # scenarios prepare meanwhile (create; upgrade's previous release) and converge once it is done, except
         # those that build their own images (OWN_IMAGES), which run whole beside it.
         images, built = threading.Event(), {}
@@ -438,8 +472,13 @@ def main() -> int:
                          f"idempotence {steps.get('idempotence', '-')}s, verify {steps.get('verify', '-')}s"
                          f"{playbook_runs(name)})")
     first_steps = {step: t for (s, step), t in results.timings.items() if s == first.name}
-    results.note(f"cold deploy ({first.name} converge, empty image cache): {first_steps.get('converge', '-')}s; "
+    cold = "cold deploy" if cache_state.startswith(("empty", "emptied")) else "deploy from the kept image cache"
+    results.note(f"{cold} ({first.name} converge): {first_steps.get('converge', '-')}s; "
                  f"no-op re-apply ({first.name} idempotence): {first_steps.get('idempotence', '-')}s")
+    for name in sorted(OWN_IMAGES & set(listed)):
+        built = {step: t for (s, step), t in results.timings.items() if s == name}
+        results.note(f"cold deploy on a bare machine ({name} converge, every image built): "
+                     f"{built.get('converge', '-')}s")
 
     # Skips: each one listed with its reason, and each one allowed by .ci/allowed-skips.yml or a failure
     allow = allowed_skips()

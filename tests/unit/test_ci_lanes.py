@@ -156,3 +156,55 @@ def test_lower_priority_never_reaches_the_runner_through_a_container_whose_paren
         monkeypatch.setattr(testrun, "container_pids", lambda prefix, pid=claimed: [pid])
         assert testrun.lower_priority("vixtract-probe", min(own + 5, 19)) == 0, claimed
         assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == own
+
+
+def make_cache(path, ages_days, now, size=10):
+    """An image cache whose archives were written ages_days ago, plus a half-fetched archive of an interrupted run."""
+    path.mkdir()
+    for i, age in enumerate(ages_days):
+        archive = path / f"vixtract_img{i}-{i:016x}.tar"
+        archive.write_bytes(b"x" * size)
+        os.utime(archive, (now - age * 86400, now - age * 86400))
+    (path / ".vixtract-default.vixtract_img9-0000000000000009.tar").write_bytes(b"partial")
+    return path
+
+
+def test_the_image_cache_is_kept_between_runs_while_young_and_small(testrun, tmp_path, monkeypatch):
+    now = time.time()
+    cache = make_cache(tmp_path / "kept", [0.5, 3], now)
+    monkeypatch.setattr(testrun.os, "environ", {})
+    said = testrun.prepare_image_cache(cache, now)
+    assert sorted(p.name for p in cache.iterdir()) == ["vixtract_img0-0000000000000000.tar",
+                                                      "vixtract_img1-0000000000000001.tar"]
+    assert said.startswith("kept from earlier runs (2 archives"), said
+    assert "the oldest 3.0 days" in said, said
+
+
+@pytest.mark.parametrize("ages, env, size, why", [
+    # one archive past the age limit empties the whole cache: a child's archive without its parent cannot load
+    ([0.5, 8], {}, 10, "its oldest archive is 8.0 days old (limit 7)"),
+    ([0.5], {}, 3 * 10**9, "it holds 3.0 GB (limit 2)"),
+    ([0.5], {"VIXTRACT_FRESH_IMAGE_CACHE": "1"}, 10, "VIXTRACT_FRESH_IMAGE_CACHE=1"),
+])
+def test_the_image_cache_is_emptied_whole_when_old_big_or_asked(testrun, tmp_path, monkeypatch, ages, env, size, why):
+    now = time.time()
+    cache = make_cache(tmp_path / "cache", ages, now, size=1)
+    if size > 10:
+        # a sparse file: its size counts, no disk is used
+        with open(next(cache.glob("*.tar")), "r+b") as archive:
+            archive.truncate(size)
+    monkeypatch.setattr(testrun, "IMAGE_CACHE_GB", 2)
+    monkeypatch.setattr(testrun.os, "environ", env)
+    said = testrun.prepare_image_cache(cache, now)
+    assert not cache.exists()
+    assert said == f"emptied ({why}): the first scenario's converge builds every image (a cold deploy)"
+
+
+def test_keep_image_cache_keeps_even_an_old_cache_and_an_empty_one_says_cold(testrun, tmp_path, monkeypatch):
+    now = time.time()
+    cache = make_cache(tmp_path / "old", [30], now)
+    monkeypatch.setattr(testrun.os, "environ", {"VIXTRACT_KEEP_IMAGE_CACHE": "1"})
+    assert testrun.prepare_image_cache(cache, now).startswith("kept from earlier runs (1 archives")
+    assert [p.name for p in cache.iterdir()] == ["vixtract_img0-0000000000000000.tar"]
+    monkeypatch.setattr(testrun.os, "environ", {})
+    assert "cold deploy" in testrun.prepare_image_cache(tmp_path / "missing", now)
