@@ -174,8 +174,8 @@ def test_the_image_cache_is_kept_between_runs_while_young_and_small(testrun, tmp
     cache = make_cache(tmp_path / "kept", [0.5, 3], now)
     monkeypatch.setattr(testrun.os, "environ", {})
     said = testrun.prepare_image_cache(cache, now)
-    assert sorted(p.name for p in cache.iterdir()) == ["vixtract_img0-0000000000000000.tar",
-                                                      "vixtract_img1-0000000000000001.tar"]
+    kept = sorted(p.name for p in cache.iterdir())
+    assert kept == ["vixtract_img0-0000000000000000.tar", "vixtract_img1-0000000000000001.tar"]
     assert said.startswith("kept from earlier runs (2 archives"), said
     assert "the oldest 3.0 days" in said, said
 
