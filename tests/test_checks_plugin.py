@@ -33,7 +33,7 @@ def test_every_check_that_holds_passes(tmp_path):
         {"name": "each item", "loop": "{{ names }}", "that": "item | length > 1"},
     ], {"size": 5, "name": "anna", "names": ["bi", "dana"]})
     assert not result.get("failed"), out
-    assert result["msg"] == "3 checks passed"
+    assert result["msg"] == "3 checks passed, 0 did not apply"
 
 
 def test_the_first_failing_check_fails_with_its_message_and_the_rest_is_never_evaluated(tmp_path):
@@ -56,7 +56,7 @@ def test_a_check_whose_when_is_false_is_not_templated_at_all(tmp_path):
         {"name": "both conditions", "when": ["purge | bool", "undefined_flag"], "that": "false"},
     ], {"purge": False})
     assert not result.get("failed"), out
-    assert result["msg"] == "2 checks passed"
+    assert result["msg"] == "0 checks passed, 2 did not apply"
     result, out = run_checks(tmp_path, [
         {"name": "only with a purge", "when": "purge | bool",
          "that": "purge_confirm == 'delete all data'", "fail_msg": "purge_confirm is {{ purge_confirm | to_json }}"},
@@ -64,7 +64,7 @@ def test_a_check_whose_when_is_false_is_not_templated_at_all(tmp_path):
     assert result["msg"] == 'purge_confirm is "yes"', out
 
 
-def test_the_message_names_the_failing_item_with_the_checks_own_vars_and_loop_var(tmp_path):
+def test_the_message_names_every_failing_item_with_the_checks_own_vars_and_loop_var(tmp_path):
     result, out = run_checks(tmp_path, [
         {"name": "networks", "loop": "{{ networks }}", "loop_var": "net",
          "vars": {"_prefix": "{{ net.split('/')[1] | default('') }}"},
@@ -72,7 +72,8 @@ def test_the_message_names_the_failing_item_with_the_checks_own_vars_and_loop_va
          "fail_msg": "networks: {{ net | to_json }} is not a CIDR (prefix {{ _prefix | to_json }})"},
     ], {"networks": ["10.0.0.0/8", "192.0.2.0/33", "10.1.0.0"]})
     assert result["failed"] is True, out
-    assert result["msg"] == 'networks: "192.0.2.0/33" is not a CIDR (prefix "33")'
+    assert result["msg"] == ('networks: "192.0.2.0/33" is not a CIDR (prefix "33")\n'
+                             'networks: "10.1.0.0" is not a CIDR (prefix "")')
 
 
 def test_a_template_in_a_file_the_checks_read_is_shown_as_text_never_run(tmp_path):
@@ -107,3 +108,9 @@ def test_a_check_with_an_unknown_key_is_refused_naming_the_allowed_ones(tmp_path
     assert result["failed"] is True, out
     assert "check 'typo': needs name and that; unknown keys ['fail_mesage']" in result["msg"]
     assert "'fail_msg'" in result["msg"]
+
+
+def test_a_check_whose_vars_are_not_a_mapping_is_refused_by_name(tmp_path):
+    result, out = run_checks(tmp_path, [{"name": "listed vars", "vars": ["a", "b"], "that": "true"}])
+    assert result["failed"] is True, out
+    assert result["msg"] == "check 'listed vars': vars must be a mapping"

@@ -21,7 +21,8 @@ def as_list(value: t.Any) -> list:
 
 
 class ActionModule(ActionBase):
-    """Evaluate each check's `that` (for each item of its `loop`) and fail with the first failing check's message."""
+    """Evaluate each check's `that` (for each item of its `loop`) and fail with the first failing check's message
+    (one line per failing item)."""
 
     _requires_connection = False
     _VALID_ARGS = frozenset(("checks",))
@@ -40,22 +41,30 @@ class ActionModule(ActionBase):
         checks = self._task.args.get("checks")
         if not isinstance(checks, list) or not all(isinstance(c, dict) for c in checks):
             raise AnsibleActionFail("checks must be a list of mappings (name, when, vars, loop, that, fail_msg)")
-        done = 0
+        passed = skipped = 0
         for check in checks:
             unknown = set(check) - CHECK_KEYS
             if unknown or "that" not in check or "name" not in check:
                 raise AnsibleActionFail(f"check {check.get('name')!r}: needs name and that; unknown keys "
                                         f"{sorted(unknown)} (allowed: {sorted(CHECK_KEYS)})", obj=check)
+            if not isinstance(check.get("vars") or {}, dict):
+                raise AnsibleActionFail(f"check {check['name']!r}: vars must be a mapping", obj=check["name"])
             failed = self._evaluate(check)
-            if failed is not None:
-                # raised with the check's name, whose origin is the check's own line: the error shows that line
-                raise AnsibleActionFail(failed, obj=check["name"], result=dict(changed=False, check=str(check["name"])))
-            done += 1
-        result.update(changed=False, msg=f"{done} checks passed")
+            if failed is None:
+                skipped += 1
+            elif failed:
+                # raised with the check's name, whose origin is the check's own line: the error shows that line.
+                # A looped check reports every item that fails (a certificate and its key, say), one line each
+                raise AnsibleActionFail("\n".join(dict.fromkeys(failed)), obj=check["name"],
+                                        result=dict(changed=False, check=str(check["name"])))
+            else:
+                passed += 1
+        result.update(changed=False, msg=f"{passed} checks passed, {skipped} did not apply")
         return result
 
-    def _evaluate(self, check: dict) -> str | None:
-        """None when the check holds (or does not apply), else its rendered fail_msg."""
+    def _evaluate(self, check: dict) -> list[str] | None:
+        """None when the check does not apply (its when is false), else the rendered fail_msg of each failing item:
+        an empty list when the check holds."""
         base = self._templar.available_variables
         templar = self._templar.copy_with_new_env(available_variables=ChainMap(dict(check.get("vars") or {}), base))
         if not all(templar.evaluate_conditional(w) for w in as_list(check.get("when", True))):
@@ -64,9 +73,10 @@ class ActionModule(ActionBase):
         items = templar.template(check["loop"]) if "loop" in check else [None]
         if not isinstance(items, list):
             raise AnsibleActionFail(f"check {check['name']!r}: loop must give a list", obj=check["loop"])
+        failed = []
         for item in items:
             scope = self._templar.copy_with_new_env(available_variables=ChainMap(
                 {loop_var: item} if "loop" in check else {}, dict(check.get("vars") or {}), base))
             if not all(scope.evaluate_conditional(that) for that in as_list(check["that"])):
-                return str(scope.template(check.get("fail_msg", f"check failed: {check['name']}")))
-        return None
+                failed.append(str(scope.template(check.get("fail_msg", f"check failed: {check['name']}"))))
+        return failed

@@ -10,7 +10,10 @@ short_description: Check a list of assertions in one task, each with its own mes
 description:
   - Evaluates each check in order, the way M(ansible.builtin.assert) evaluates one, its O(checks[].when) first,
     then its O(checks[].that) for each item of its O(checks[].loop). The first check that does not hold fails the
-    task with that check's O(checks[].fail_msg); the checks after it are not evaluated.
+    task with that check's O(checks[].fail_msg), one line for each item that fails (each message once); the checks
+    after it are not evaluated.
+  - Unlike a looped assert task, O(checks[].when) is evaluated once, before the loop, without the loop variable; and
+    a check's O(checks[].vars) take precedence over extra vars, as they are the check's own.
   - A check is templated only when it is evaluated, with its own O(checks[].vars) and loop variable, so a check
     whose O(checks[].when) is false may refer to variables that are not defined.
   - Runs on the controller and never connects to a host. The loop items are not shown in the result (a list of
@@ -84,8 +87,9 @@ check:
   type: str
   sample: The networks that may scrape metrics are CIDRs
 msg:
-  description: The failing check's message, or how many checks passed.
+  description: The failing check's message (a line for each failing item), or how many checks passed and how many
+    did not apply.
   returned: always
   type: str
-  sample: 31 checks passed
+  sample: 29 checks passed, 2 did not apply
 """
