@@ -114,3 +114,13 @@ def test_a_check_whose_vars_are_not_a_mapping_is_refused_by_name(tmp_path):
     result, out = run_checks(tmp_path, [{"name": "listed vars", "vars": ["a", "b"], "that": "true"}])
     assert result["failed"] is True, out
     assert result["msg"] == "check 'listed vars': vars must be a mapping"
+
+
+def test_an_error_inside_a_check_names_the_check(tmp_path):
+    result, out = run_checks(tmp_path, [
+        {"name": "holds", "that": "true"},
+        {"name": "refers to nothing", "that": "no_such_setting | length > 0"},
+    ])
+    assert result["failed"] is True, out
+    assert result["msg"].startswith("check 'refers to nothing': "), result["msg"]
+    assert "no_such_setting" in result["msg"]

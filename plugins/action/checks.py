@@ -10,7 +10,7 @@ from __future__ import annotations
 import typing as t
 from collections import ChainMap
 
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
 
 CHECK_KEYS = {"name", "when", "vars", "loop", "loop_var", "that", "fail_msg"}
@@ -49,7 +49,13 @@ class ActionModule(ActionBase):
                                         f"{sorted(unknown)} (allowed: {sorted(CHECK_KEYS)})", obj=check)
             if not isinstance(check.get("vars") or {}, dict):
                 raise AnsibleActionFail(f"check {check['name']!r}: vars must be a mapping", obj=check["name"])
-            failed = self._evaluate(check)
+            try:
+                failed = self._evaluate(check)
+            except AnsibleActionFail:
+                raise
+            except AnsibleError as error:
+                # an undefined variable or a broken template in a check: say which check, at its line
+                raise AnsibleActionFail(f"check {check['name']!r}: {error.message}", obj=check["name"]) from error
             if failed is None:
                 skipped += 1
             elif failed:
