@@ -124,3 +124,12 @@ def test_an_error_inside_a_check_names_the_check(tmp_path):
     assert result["failed"] is True, out
     assert result["msg"].startswith("check 'refers to nothing': "), result["msg"]
     assert "no_such_setting" in result["msg"]
+
+
+def test_items_that_fail_with_the_same_message_give_it_once(tmp_path):
+    result, out = run_checks(tmp_path, [
+        {"name": "ports", "loop": "{{ ports }}", "that": "item | int > 0",
+         "fail_msg": "ports: every entry must be a positive number"},
+    ], {"ports": [0, 80, -1, 0]})
+    assert result["failed"] is True, out
+    assert result["msg"] == "ports: every entry must be a positive number"

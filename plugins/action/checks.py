@@ -72,7 +72,8 @@ class ActionModule(ActionBase):
         """None when the check does not apply (its when is false), else the rendered fail_msg of each failing item:
         an empty list when the check holds."""
         base = self._templar.available_variables
-        templar = self._templar.copy_with_new_env(available_variables=ChainMap(dict(check.get("vars") or {}), base))
+        own = dict(check.get("vars") or {})
+        templar = self._templar.copy_with_new_env(available_variables=ChainMap(own, base))
         if not all(templar.evaluate_conditional(w) for w in as_list(check.get("when", True))):
             return None
         loop_var = check.get("loop_var", "item")
@@ -82,7 +83,7 @@ class ActionModule(ActionBase):
         failed = []
         for item in items:
             scope = self._templar.copy_with_new_env(available_variables=ChainMap(
-                {loop_var: item} if "loop" in check else {}, dict(check.get("vars") or {}), base))
+                {loop_var: item} if "loop" in check else {}, own, base))
             if not all(scope.evaluate_conditional(that) for that in as_list(check["that"])):
                 failed.append(str(scope.template(check.get("fail_msg", f"check failed: {check['name']}"))))
         return failed
