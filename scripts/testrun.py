@@ -471,6 +471,9 @@ def main() -> int:
             results.note(f"DURATION {name}: {sum(steps.values())}s (converge {steps.get('converge', '-')}s, "
                          f"idempotence {steps.get('idempotence', '-')}s, verify {steps.get('verify', '-')}s"
                          f"{playbook_runs(name)})")
+    figures = ART / "figures.log"
+    for line in figures.read_text().splitlines() if figures.exists() else []:
+        results.note(f"FIGURE {line}")
     first_steps = {step: t for (s, step), t in results.timings.items() if s == first.name}
     cold = "cold deploy" if cache_state.startswith(("empty", "emptied")) else "deploy from the kept image cache"
     results.note(f"{cold} ({first.name} converge): {first_steps.get('converge', '-')}s; "

@@ -103,6 +103,27 @@ def test_lanes_create_beside_the_cold_deploy_and_converge_on_its_images(testrun,
     assert {nice for _prefix, nice in molecule.reniced} == {testrun.LANE_NICE}
 
 
+def test_the_figures_the_scenarios_measured_are_in_the_summary(testrun, monkeypatch, capsys):
+    """What a scenario's tests handed to vixtest.stack.report_figure during the run, a FIGURE line each; a figures
+    file left by an earlier run is not read."""
+    (testrun.ART / "figures.log").write_text("third: from an earlier run\n")
+    real_run = Molecule.run
+
+    def run(self, name, cmd, results, nice=0, env=None):
+        if cmd[1:2] == ["verify"] and cmd[3] == "third":
+            with (testrun.ART / "figures.log").open("a") as log:
+                log.write("third: backup of server A: 1.5 MB in 9 files, written and verified in 2.1 s\n")
+        return real_run(self, name, cmd, results, nice, env)
+
+    monkeypatch.setattr(Molecule, "run", run)
+    rc, _molecule = run_ci(testrun, monkeypatch)
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    summary = out.split("== summary", 1)[1]
+    assert "FIGURE third: backup of server A: 1.5 MB in 9 files, written and verified in 2.1 s" in summary, summary
+    assert "from an earlier run" not in out
+
+
 def test_a_failed_cold_deploy_fails_every_scenario_that_needs_its_images(testrun, monkeypatch, capsys):
     rc, molecule = run_ci(testrun, monkeypatch, fail={("first", "converge")})
     out = capsys.readouterr().out

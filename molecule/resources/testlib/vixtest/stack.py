@@ -5,6 +5,7 @@
 - `run_playbook(...)` re-applies site.yml to the scenario's servers with extra variables, the way an ops team
   changes a setting; the `converge` fixture hands it to tests. Returns (rc, output).
 - `roles_run(output)` names the roles a run touched after validation.
+- `report_figure(text)` hands a measured figure to the CI summary.
 - `outer_docker(...)` talks to the engine that runs the scenario's servers.
 """
 import json
@@ -77,6 +78,14 @@ def log_run(playbook, extra_vars, tags, check, rc, seconds, output):
             log.write(line)
     except OSError:
         pass  # a log that cannot be written never fails a test
+
+
+def report_figure(text):
+    """A measured figure the CI summary prints (artifacts/figures.log, a line each with the scenario's name): the
+    numbers an issue asks a scenario to print, e.g. a backup's size and time."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (ARTIFACTS / "figures.log").open("a") as log:
+        log.write(f"{os.environ.get('MOLECULE_SCENARIO_NAME', 'local')}: {text}\n")
 
 
 def roles_run(output):
