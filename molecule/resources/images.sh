@@ -4,6 +4,8 @@
 #   vixtract-test/server:bookworm   Debian 12 + systemd + python3: the "server" each scenario boots
 #   /var/cache/vixtract/images/debian-trixie-slim.tar   a `docker save` of debian:trixie-slim, handed to the
 #                                   product through vixtract_base_image_source=archive
+#   /var/cache/vixtract/images/debian-bookworm-slim.tar   the same of Debian 12: the multi scenario's db server
+#                                   starts on it with PostgreSQL 15
 #   vixtract-test/bare:bookworm     Debian 12 with python3 and git only: the fresh machine of the quickstart scenario
 #   vixtract-test/client:trixie     debian:trixie-slim + chromium, chromedriver, a JRE with the PostgreSQL JDBC
 #                                   driver and psql: the user-journey tests' browser and BI client
@@ -82,6 +84,17 @@ if [ ! -s "$BASE_ARCHIVE" ]; then
   mkdir -p "$(dirname "$BASE_ARCHIVE")"
   log "saving $BASE_IMAGE to $BASE_ARCHIVE"
   docker save "$BASE_IMAGE" -o "$BASE_ARCHIVE.tmp" && mv "$BASE_ARCHIVE.tmp" "$BASE_ARCHIVE"
+fi
+
+# Debian 12 as a base image archive: the multi scenario's db server starts on it, with PostgreSQL 15 (bookworm's),
+# and its last test upgrades it to 17 (trixie's). Saved from the server image's own debootstrapped rootfs.
+OLD_BASE_IMAGE=${VIXTRACT_TEST_OLD_BASE_IMAGE:-debian:bookworm-slim}
+OLD_BASE_ARCHIVE=${VIXTRACT_TEST_OLD_BASE_ARCHIVE:-$CACHE/images/debian-bookworm-slim.tar}
+if [ ! -s "$OLD_BASE_ARCHIVE" ]; then
+  have_image "$OLD_BASE_IMAGE" || docker tag vixtract-test/debian:bookworm "$OLD_BASE_IMAGE"
+  mkdir -p "$(dirname "$OLD_BASE_ARCHIVE")"
+  log "saving $OLD_BASE_IMAGE to $OLD_BASE_ARCHIVE"
+  docker save "$OLD_BASE_IMAGE" -o "$OLD_BASE_ARCHIVE.tmp" && mv "$OLD_BASE_ARCHIVE.tmp" "$OLD_BASE_ARCHIVE"
 fi
 
 if ! have_image "$CLIENT_IMAGE"; then

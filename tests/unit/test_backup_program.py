@@ -117,3 +117,61 @@ def test_a_restore_refuses_a_manifest_that_names_a_file_outside_the_backup(backu
     monkeypatch.setattr(backup, "run", lambda *a, **k: pytest.fail(f"ran {a} before the backup was checked"))
     with pytest.raises(backup.BackupError, match="outside the backup"):
         backup.restore(config(tmp_path / "b"), str(out))
+
+
+def _backup_with_databases(backup, tmp_path, monkeypatch, databases=("etl", "postgres")):
+    """A backup as a server with PostgreSQL and the Hub leaves it: dumps, globals, a volume and a TLS archive."""
+    out = tmp_path / "20261204T000000Z"
+    for rel in [f"postgres/{db}.dump" for db in databases] + ["postgres/globals.sql", "volumes/vixtract-home.tar",
+                                                              "files/nginx-tls.tar"]:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_bytes(rel.encode())
+    files = {str(p.relative_to(out)): {"bytes": p.stat().st_size, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+             for p in out.rglob("*") if p.is_file()}
+    (out / "manifest.json").write_text(json.dumps({"databases": list(databases), "volumes": ["vixtract-home"],
+                                                   "files": files}))
+    ran = []
+    monkeypatch.setattr(backup, "container", lambda name: {"State": {"Running": True}})
+    monkeypatch.setattr(backup, "run", lambda argv, stdout=None, stdin=None: ran.append(argv) or "")
+    monkeypatch.setattr(backup, "users_of", lambda volume: pytest.fail(f"looked at the users of {volume}"))
+    return out, ran
+
+
+def test_restore_databases_brings_back_every_database_from_template1_and_nothing_else(backup, tmp_path, monkeypatch):
+    """The reload of a PostgreSQL major upgrade: the roles, then each database dropped and re-created from its dump,
+    `postgres` too (the new server's is empty), from template1; no volume, no file."""
+    out, ran = _backup_with_databases(backup, tmp_path, monkeypatch)
+    target = tmp_path / "tls"
+    result = backup.restore(config(tmp_path, files={"nginx-tls": str(target)}), str(out), databases_only=True)
+    assert result["databases"] == ["etl", "postgres"] and result["volumes"] == [] and result["files"] == []
+    tail = [argv[6:] for argv in ran]
+    assert tail == [
+        ["psql", "-X", "-q", "-d", "template1"],
+        ["psql", "-X", "-q", "-d", "template1", "-c", 'DROP DATABASE IF EXISTS "etl" WITH (FORCE)'],
+        ["pg_restore", "--create", "--exit-on-error", "-d", "template1"],
+        ["psql", "-X", "-q", "-d", "template1", "-c", 'DROP DATABASE IF EXISTS "postgres" WITH (FORCE)'],
+        ["pg_restore", "--create", "--exit-on-error", "-d", "template1"],
+    ], ran
+    assert not target.exists()
+
+
+def test_restore_databases_refuses_a_backup_without_the_servers_databases(backup, tmp_path, monkeypatch):
+    out, ran = _backup_with_databases(backup, tmp_path, monkeypatch, databases=())
+    with pytest.raises(backup.BackupError, match="holds no databases of PostgreSQL"):
+        backup.restore(config(tmp_path), str(out), databases_only=True)
+    assert ran == []
+
+
+def test_a_whole_restore_leaves_the_postgres_database_alone(backup, tmp_path, monkeypatch):
+    """playbooks/restore.yml over a deployed server: the databases but `postgres`, from it (the upgrade's reload
+    differs only there); volumes and files are the whole restore's."""
+    out, ran = _backup_with_databases(backup, tmp_path, monkeypatch)
+    monkeypatch.setattr(backup, "users_of", lambda volume: [])
+    monkeypatch.setattr(backup, "volume_dir", lambda volume: str(tmp_path / "volume"))
+    (tmp_path / "volume").mkdir()
+    result = backup.restore(config(tmp_path, files={"nginx-tls": str(tmp_path / "tls")}), str(out))
+    assert result["databases"] == ["etl"] and result["volumes"] == ["vixtract-home"]
+    assert result["files"] == ["nginx-tls"]
+    assert [argv[6:9] for argv in ran[:3]] == [["psql", "-X", "-q"]] * 2 + [["pg_restore", "--create",
+                                                                             "--exit-on-error"]]
+    assert all("template1" not in argv for argv in ran), ran
