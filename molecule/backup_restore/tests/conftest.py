@@ -1,0 +1,1 @@
+"""Helpers come from molecule/resources/testlib (vixtest, on the verifier's PYTHONPATH)."""
