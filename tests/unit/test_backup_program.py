@@ -175,3 +175,28 @@ def test_a_whole_restore_leaves_the_postgres_database_alone(backup, tmp_path, mo
     assert [argv[6:9] for argv in ran[:3]] == [["psql", "-X", "-q"]] * 2 + [["pg_restore", "--create",
                                                                              "--exit-on-error"]]
     assert all("template1" not in argv for argv in ran), ran
+
+
+def test_a_restore_restarts_the_containers_that_mount_the_restored_files_and_only_them(backup, tmp_path, monkeypatch):
+    """nginx reads its certificate and key at start: after they came back from the backup it is restarted, or it
+    would go on serving the ones the deploy made; a container that mounts other directories is left running."""
+    out, ran = _backup_with_databases(backup, tmp_path, monkeypatch, databases=())
+    tls = tmp_path / "nginx/tls"
+    mounts = {"n1": [{"Source": str(tls)}], "h1": [{"Source": str(tmp_path / "nginx/tlsx")}, {"Source": "/srv"}],
+              "p1": [{"Source": str(tmp_path / "other")}], "s1": [{"Source": str(tls / "live")}]}
+    monkeypatch.setattr(backup, "container", lambda name: {"State": {"Running": True}, "Mounts": mounts.get(name, [])})
+    monkeypatch.setattr(backup, "users_of", lambda volume: [])
+    monkeypatch.setattr(backup, "volume_dir", lambda volume: str(tmp_path / "volume"))
+    (tmp_path / "volume").mkdir()
+
+    def fake_run(argv, stdout=None, stdin=None):
+        ran.append(argv)
+        return "n1\nh1\np1\ns1\n" if argv == ["docker", "ps", "-q"] else ""
+
+    monkeypatch.setattr(backup, "run", fake_run)
+    result = backup.restore(config(tmp_path, files={"nginx-tls": str(tls)}), str(out))
+    assert result["files"] == ["nginx-tls"]
+    assert [argv for argv in ran if argv[:2] == ["docker", "restart"]] == [["docker", "restart", "n1"],
+                                                                          ["docker", "restart", "s1"]]
+    tar = next(i for i, argv in enumerate(ran) if argv[0] == "tar" and str(tls) in argv)
+    assert ran.index(["docker", "restart", "n1"]) > tar

@@ -8,8 +8,10 @@ on B from the same inventory and puts the backup back, and everything is as it w
 notebooks, rows, the events with their ids and schedules, the job history, the library, the HTTPS certificate; the
 event runs on B, and a re-apply changes nothing. The steps build on each other: one test. The expected values are
 read from A before the backup, never from the backup or the restore's own report. Molecule's destroy removes B."""
+import hashlib
 import json
 import re
+import ssl
 import time
 
 from vixtest.cronicle import api, api_key, run_and_wait
@@ -69,7 +71,14 @@ def state(host):
         "notebooks": hub(host, "ls restore", user=ANALYST).stdout.split(),
         "library": hub(host, "cat /opt/vixtract/lib/restore_helper.py").stdout,
         "certificate": host.check_output(f"sha256sum {CERTIFICATE}"),
+        "served certificate": served_certificate(host),
     }
+
+
+def served_certificate(host):
+    """The certificate nginx serves, as HTTPS clients get it (the file on disk may be one nginx has not read)."""
+    pem = host.check_output("python3 -c \"import ssl; print(ssl.get_server_certificate(('127.0.0.1', 443)))\"")
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
 
 
 def recreate(name):
