@@ -68,7 +68,7 @@ def test_valid_input_passes_validation_and_only_then_reaches_for_the_server(run_
     ca = tmp_path / "proxy-ca.pem"
     ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
     rc, out = run_site({"vixtract_users": VALID_USERS, "vixtract_extra_ca_certificates": [str(ca)]})
-    check_play = out.find("PLAY [Check from each server that the sources the run needs answer]")
+    check_play = out.find("PLAY [Check from each server that the sources the run needs answer, and the data it holds]")
     assert check_play > 0, out
     assert out.find("UNREACHABLE") > check_play, out
     assert "UNREACHABLE" not in out[:check_play], out
@@ -76,12 +76,17 @@ def test_valid_input_passes_validation_and_only_then_reaches_for_the_server(run_
 
 
 def test_the_sources_check_can_be_switched_off(run_site):
-    """vixtract_check_sources: false: nothing is asked of the server before the Docker play."""
+    """vixtract_check_sources: false: the sources are not asked for; the server is still read, before any change,
+    for the PostgreSQL data it holds (its major version against postgres_version)."""
     rc, out = run_site({"vixtract_users": VALID_USERS, "vixtract_check_sources": False})
-    docker_play = out.find("PLAY [Docker Engine on every server]")
-    assert docker_play > 0, out
-    assert "UNREACHABLE" not in out[:docker_play], out
-    assert "UNREACHABLE" in out[docker_play:], out
+    sources = out.find("TASK [vixtract.stack.vixtract : Ask for the sources this server needs]")
+    assert sources > 0, out
+    assert out[sources:].split("TASK [", 2)[1].strip().splitlines()[-1] == "skipping: [server]", out[sources:]
+    data = out.find("TASK [vixtract.stack.postgres : Find the data directory's volume]")
+    assert data > sources, out
+    assert "UNREACHABLE" not in out[:data] and "UNREACHABLE" in out[data:].split("TASK [", 2)[1], out[data:]
+    # the server is out of the run from there: no play after validation touches it
+    assert "TASK [" not in out.split("PLAY [Docker Engine on every server]", 1)[-1], out
     assert rc != 0
 
 
@@ -196,8 +201,10 @@ def test_refresh_yml_stamps_every_server_alike_then_deploys(run_site):
     rc, out = run_site({"vixtract_users": VALID_USERS, "vixtract_check_sources": False},
                        playbook="playbooks/refresh.yml")
     assert "PLAY [One refresh stamp for every server]" in out, out
-    deploy = out.find("PLAY [Docker Engine on every server]")
-    assert deploy > 0 and "UNREACHABLE" not in out[:deploy], out
+    # then site.yml: its first contact with the server is the read of the PostgreSQL data, before any change
+    deploy = out.find("TASK [vixtract.stack.postgres : Find the data directory's volume]")
+    assert deploy > out.find("PLAY [One refresh stamp for every server]"), out
+    assert "UNREACHABLE" not in out[:deploy] and "UNREACHABLE" in out[deploy:], out
     assert rc != 0
 
 
