@@ -15,7 +15,7 @@ import ssl
 import time
 
 from vixtest.cronicle import api, api_key, run_and_wait
-from vixtest.hub import can_log_in, hub, put_file, session
+from vixtest.hub import can_log_in, hub, notebook, put_file, session
 from vixtest.pg import psql, superuser
 from vixtest.stack import (changed_count, credential, outer_docker, report_figure, run_playbook, server_container,
                            stack_vars)
@@ -26,20 +26,13 @@ EVENT = VARS["cronicle_events"][0]
 # what a notebook of hers finds in its environment when she runs it by hand (Cronicle sets the same)
 ANALYST_ENV = {"PGHOST": "vixtract-postgres", "PGDATABASE": "etl", "PGUSER": ANALYST}
 HELPER = 'GREETING = "from the shared library"\n'
-LOAD = json.dumps({
-    "nbformat": 4, "nbformat_minor": 5,
-    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                 "language_info": {"name": "python"}},
-    "cells": [
-        {"cell_type": "code", "id": "parameters", "metadata": {"tags": ["parameters"]}, "execution_count": None,
-         "outputs": [], "source": "rows = 1\ntag = 'by-hand'\n"},
-        {"cell_type": "code", "id": "load", "metadata": {}, "execution_count": None, "outputs": [],
-         "source": "import psycopg\nimport restore_helper\nwith psycopg.connect() as conn:\n"
-                   "    conn.execute('CREATE TABLE IF NOT EXISTS public.restore_sales (n int, tag text)')\n"
-                   "    with conn.cursor() as cur:\n"
-                   "        cur.executemany('INSERT INTO public.restore_sales VALUES (%s, %s)',"
-                   " [(n, tag) for n in range(rows)])\n"
-                   "print(f'loaded {rows} rows ({tag}) {restore_helper.GREETING}')\n"}]})
+LOAD = notebook("import psycopg\nimport restore_helper\nwith psycopg.connect() as conn:\n"
+                "    conn.execute('CREATE TABLE IF NOT EXISTS public.restore_sales (n int, tag text)')\n"
+                "    with conn.cursor() as cur:\n"
+                "        cur.executemany('INSERT INTO public.restore_sales VALUES (%s, %s)',"
+                " [(n, tag) for n in range(rows)])\n"
+                "print(f'loaded {rows} rows ({tag}) {restore_helper.GREETING}')\n",
+                parameters="rows = 1\ntag = 'by-hand'\n")
 ROWS = "SELECT tag, count(*) FROM public.restore_sales GROUP BY tag ORDER BY tag"
 ROLES = "SELECT rolname, rolpassword FROM pg_authid WHERE rolname !~ '^pg_' ORDER BY 1"
 HUB_USERS = ("python3 -c \"import json, sqlite3; print(json.dumps(dict(sqlite3.connect("

@@ -53,14 +53,17 @@ def server_env(host, user):
     return dict(line.split("=", 1) for line in raw.splitlines() if "=" in line)
 
 
-def notebook(*cells):
-    """A minimal nbformat-4 notebook with the given code cells."""
+def notebook(*cells, parameters=None):
+    """A minimal nbformat-4 notebook with the given code cells; PARAMETERS (source) first, in the cell tagged
+    `parameters` that papermill and Cronicle's events fill."""
+    tagged = [{"cell_type": "code", "id": "parameters", "metadata": {"tags": ["parameters"]},
+               "execution_count": None, "outputs": [], "source": parameters}] if parameters is not None else []
     return json.dumps({
         "nbformat": 4, "nbformat_minor": 5,
         "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
                      "language_info": {"name": "python"}},
-        "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [],
-                   "source": src} for i, src in enumerate(cells)]})
+        "cells": tagged + [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None,
+                            "outputs": [], "source": src} for i, src in enumerate(cells)]})
 
 
 def papermill(host, user, cells, env=None, name="probe"):
