@@ -196,7 +196,7 @@ def test_a_restore_restarts_the_containers_that_mount_the_restored_files_and_onl
     monkeypatch.setattr(backup, "run", fake_run)
     result = backup.restore(config(tmp_path, files={"nginx-tls": str(tls)}), str(out))
     assert result["files"] == ["nginx-tls"]
-    assert [argv for argv in ran if argv[:2] == ["docker", "restart"]] == [["docker", "restart", "n1"],
-                                                                          ["docker", "restart", "s1"]]
+    restarts = [argv for argv in ran if argv[:2] == ["docker", "restart"]]
+    assert restarts == [["docker", "restart", "n1"], ["docker", "restart", "s1"]]
     tar = next(i for i, argv in enumerate(ran) if argv[0] == "tar" and str(tls) in argv)
     assert ran.index(["docker", "restart", "n1"]) > tar
