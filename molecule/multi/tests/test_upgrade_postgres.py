@@ -97,6 +97,12 @@ def test_a_newer_postgres_version_upgrades_the_data_and_everything_people_made(h
     assert "Stop and remove PostgreSQL" not in out and started(host) == was and major(host) == "15", out[-3000:]
     assert not host.file(NOTE).exists and host.run(f"docker volume inspect {KEPT}").rc != 0
 
+    # --check says what the run would do, and does none of it
+    rc, out = run_playbook(UPGRADE, check=True)
+    assert rc == 0, out[-3000:]
+    assert "PostgreSQL 15 on vixtract-multi-db would be upgraded to 17" in " ".join(out.split()), out[-3000:]
+    assert started(host) == was and major(host) == "15" and not host.file(NOTE).exists
+
     backups = set(host.check_output("ls /var/backups/vixtract 2>/dev/null || true").split())
     began = time.monotonic()
     rc, out = run_playbook(UPGRADE)
