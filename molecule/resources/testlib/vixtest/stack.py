@@ -22,6 +22,12 @@ PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resol
 EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
 INVENTORY = Path(os.environ.get("MOLECULE_INVENTORY_FILE", EPHEMERAL / "inventory/ansible_inventory.yml"))
 ARTIFACTS = PROJECT / "artifacts"
+# The containers of a whole stack with the role defaults, in the order site.yml starts them, and the volumes that
+# hold its data (what an uninstall keeps and a purge deletes)
+COMPONENTS = ["vixtract-postgres", "vixtract-jupyterhub", "vixtract-cronicle", "vixtract-nginx"]
+DATA_VOLUMES = ["vixtract-postgres-data", "vixtract-jupyterhub-home", "vixtract-jupyterhub-lib",
+                "vixtract-jupyterhub-users", "vixtract-jupyterhub-data", "vixtract-cronicle-data",
+                "vixtract-cronicle-logs"]
 
 
 def stack_vars():
