@@ -24,7 +24,7 @@ def run_site(tmp_path):
     The host points at a closed port on loopback: if any task tried to reach it, the run would
     report it UNREACHABLE. Returns (returncode, output)."""
 
-    def run(extra_vars, host_vars=None, verbose=False, playbook="playbooks/site.yml"):
+    def run(extra_vars, host_vars=None, verbose=False, playbook="playbooks/site.yml", tags=None):
         inventory = tmp_path / "inventory"
         inventory.mkdir(exist_ok=True)
         host = {"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 9,
@@ -39,7 +39,7 @@ def run_site(tmp_path):
                    ANSIBLE_FORCE_COLOR="0")
         proc = subprocess.run(
             [tool("ansible-playbook"), "-i", str(inventory), playbook, "-e", f"@{tmp_path / 'vars.yml'}"]
-            + (["-vvv"] if verbose else []),
+            + (["-vvv"] if verbose else []) + (["--tags", tags] if tags else []),
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
         return proc.returncode, proc.stdout + proc.stderr
 

@@ -197,6 +197,18 @@ def test_refresh_yml_with_a_bad_stamp_stops_before_any_server_is_asked(run_site)
     assert_stopped_in_validation(rc, out, "vixtract_image_refresh_stamp must be up to 64 letters")
 
 
+def test_only_a_run_that_may_run_the_postgres_role_reads_the_postgresql_data(run_site):
+    """The data check (PG_VERSION against postgres_version) is for the postgres role: --tags nginx skips it, --tags
+    postgres and an untagged run read it, before any change."""
+    read = "TASK [vixtract.stack.postgres : Find the data directory's volume]"
+    for tags, reads in (("nginx", False), ("postgres", True), (None, True)):
+        rc, out = run_site({"vixtract_users": VALID_USERS, "vixtract_check_sources": False}, tags=tags)
+        assert rc != 0, out
+        assert (read in out) is reads, (tags, out[-3000:])
+        if reads:
+            assert "UNREACHABLE" not in out[:out.find(read)], out
+
+
 def test_refresh_yml_stamps_every_server_alike_then_deploys(run_site):
     rc, out = run_site({"vixtract_users": VALID_USERS, "vixtract_check_sources": False},
                        playbook="playbooks/refresh.yml")

@@ -50,17 +50,18 @@ def test_cronicle_runs_as_an_unprivileged_user_and_only_the_notebook_plugin_exis
     assert host.check_output(f"docker exec {CRONICLE} ps -o user= -p 1").strip() == "cronicle"
     # Sampled over more than one health-check interval (15 s): the engine's check runs as the image's user too.
     # Root only on the way down, which a sample can catch under load: the engine starting the check (runc init),
-    # the check's setpriv before it drops to cronicle, and a job's sudo-started vixtract-run-notebook before it
-    # drops to the notebook's owner (an earlier test's job may still run). Any other root process fails.
-    # (docker top needs the pid column to tell the container's processes apart)
-    dropping = ("runc init", "setpriv --reuid=cronicle --regid=cronicle ")
+    # the check's setpriv before it drops to cronicle, and a job's runner before it drops to the notebook's owner
+    # (sudo's command line, then the script's own: an earlier test's job may still run). Any other root process
+    # fails. (docker top needs the pid column to tell the container's processes apart)
+    dropping = {"runc init", "/usr/bin/sudo -n /usr/local/sbin/vixtract-run-notebook",
+                "/usr/bin/python3 -IS /usr/local/sbin/vixtract-run-notebook"}
+    to_cronicle = "setpriv --reuid=cronicle --regid=cronicle --init-groups --inh-caps=-all -- "
     seen, root = 0, set()
     for _sample in range(40):
         for line in host.check_output(f"docker top {CRONICLE} -o pid,user,args").splitlines()[1:]:
             _pid, user, args = (line.split(None, 2) + [""])[:3]
             seen += 1
-            if user in ("root", "0") and not args.startswith(dropping) \
-                    and "/usr/local/sbin/vixtract-run-notebook" not in args:
+            if user in ("root", "0") and args not in dropping and not args.startswith(to_cronicle):
                 root.add(args)
         time.sleep(0.4)
     assert seen and not root, root

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 from vixtest.pg import CONTAINER, superuser
-from vixtest.stack import changed_count, require_running, run_playbook, stack_vars
+from vixtest.stack import COMPONENTS, changed_count, require_running, run_playbook, stack_vars
 
 BACKUP_DIR = "/var/backups/vixtract"
 ANALYST = "anna.k"
@@ -219,7 +219,7 @@ def test_a_restore_over_the_running_stack_needs_its_confirmation_then_brings_the
                                 f"< {BACKUP_DIR}/{taken[0]}/postgres/etl.dump")
     assert "backup_probe" not in listing
     assert not host.file(f"{BACKUP_DIR}/.restore").exists
-    for name in ("vixtract-postgres", "vixtract-jupyterhub", "vixtract-cronicle", "vixtract-nginx"):
+    for name in COMPONENTS:
         assert host.check_output(f"docker inspect -f '{{{{.State.Health.Status}}}}' {name}") == "healthy", name
     rc, out = run_playbook()
     assert rc == 0 and changed_count(out) == 0, out[-3000:]

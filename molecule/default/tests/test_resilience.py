@@ -8,10 +8,9 @@ from datetime import datetime
 import pytest
 
 from vixtest.cronicle import first_master
-from vixtest.stack import outer_docker, server_container, stack_vars
+from vixtest.stack import COMPONENTS, outer_docker, server_container, stack_vars
 
 VARS = stack_vars()
-COMPONENTS = ["vixtract-postgres", "vixtract-jupyterhub", "vixtract-cronicle", "vixtract-nginx"]
 EVENTS = {e["title"] for e in VARS.get("cronicle_events", [])}
 
 

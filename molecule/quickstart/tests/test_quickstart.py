@@ -5,9 +5,10 @@ import shlex
 
 import pytest
 
+from vixtest.stack import COMPONENTS
+
 CHECKOUT = "/root/vixtract"
 CREDENTIALS = f"{CHECKOUT}/inventories/local/credentials"
-COMPONENTS = ["vixtract-postgres", "vixtract-jupyterhub", "vixtract-cronicle", "vixtract-nginx"]
 
 
 def run(host, cmd):
