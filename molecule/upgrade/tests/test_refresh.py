@@ -9,8 +9,8 @@ nothing. The refresh and the re-applies build on the server (no image cache): th
 nothing may be loaded. The images with 1.0 are the same on every run (the base image with 1.0 is kept as an
 archive, so its ID and every digest after it stay the same): they come from an image cache of their own,
 VIXTRACT_TEST_PROBE_CACHE, which a machine's first run fills (like the previous release's, see molecule.yml).
-This module runs before test_reinstall.py and test_upgrade.py (file order) and changes nothing they check; at its
-end the scenario's own base image is back under its name and the server has no refresh stamp."""
+This module runs first (conftest.py's order) and changes nothing the others check; at its end the scenario's own
+base image is back under its name and the server has no refresh stamp."""
 import json
 import os
 import shlex

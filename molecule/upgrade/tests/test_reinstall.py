@@ -1,8 +1,8 @@
 """Uninstall, then site.yml: everything the stack ran is gone (containers, images, rendered configuration), the data
-stayed, and site.yml brings the same stack back. This module runs before test_upgrade.py (file order), whose checks
-of what people made before the upgrade (same Hub records, event ids, job history, rows, passwords) then hold on the
-reinstalled stack. The purge, which deletes the data too, is the scenario's last module (test_wipe.py). A restore
-onto a server without data is scenario backup_restore's (a new server, its disks gone)."""
+stayed, and site.yml brings the same stack back. This module runs before test_upgrade.py (conftest.py's order),
+whose checks of what people made before the upgrade (same Hub records, event ids, job history, rows, passwords)
+then hold on the reinstalled stack. The purge, which deletes the data too, is the scenario's last module
+(test_wipe.py). A restore onto a server without data is test_restore.py's (a new server, its disks gone)."""
 from vixtest.stack import COMPONENTS, DATA_VOLUMES as VOLUMES, changed_count
 
 IMAGES = ["vixtract/postgres", "vixtract/jupyterhub", "vixtract/cronicle", "vixtract/nginx", "vixtract/base"]

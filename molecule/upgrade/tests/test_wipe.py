@@ -1,6 +1,6 @@
 """The end of a stack: uninstall.yml with both keys of a purge deletes the data too (every volume, nginx's
 certificate), and keeps the backups, which are what a purge cannot take back. It deletes what the other modules
-check, so it runs last (file order: after test_upgrade.py)."""
+check, so it runs last (conftest.py's order), on the server test_restore.py brought back from its backup."""
 from vixtest.stack import COMPONENTS, DATA_VOLUMES
 
 BACKUPS = "/var/backups/vixtract"

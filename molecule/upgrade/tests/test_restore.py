@@ -1,13 +1,15 @@
 """A lost server, brought back from its backup (issue 13; docs/operations.md, "Backup" and "Restore").
 
-Server A, deployed by converge, is used the way people use it: an admin's module in the shared library folder, an
-analyst's notebook run by hand and by Cronicle, rows in PostgreSQL, an event made in Cronicle's UI beside the
-declared one. playbooks/backup.yml backs it up with a copy on the controller; then A is destroyed with its disks and
-a fresh server B is started the way Molecule started A (nothing of A on it). playbooks/restore.yml deploys the stack
-on B from the same inventory and puts the backup back, and everything is as it was: accounts and passwords,
-notebooks, rows, the events with their ids and schedules, the job history, the library, the HTTPS certificate; the
-event runs on B, and a re-apply changes nothing. The steps build on each other: one test. The expected values are
-read from A before the backup, never from the backup or the restore's own report. Molecule's destroy removes B."""
+Server A is the upgraded stack people have used since the previous release (prepare.yml: a library module, a
+notebook run by hand and by Cronicle, rows, an event made in Cronicle's UI beside the declared one); here they also
+run a notebook of their own by hand. playbooks/backup.yml backs A up with a copy on the controller; then A is
+destroyed with its disks and a fresh server B is started the way Molecule started A (nothing of A on it).
+playbooks/restore.yml deploys the stack on B from the same inventory and puts the backup back, and everything is as
+it was: accounts and passwords, notebooks, rows, the events with their ids and schedules, the job history, the
+library, the HTTPS certificate; the event runs on B, and a re-apply changes nothing. The steps build on each other:
+one test. The expected values are read from A before the backup, never from the backup or the restore's own
+report. It runs after test_upgrade.py and before test_wipe.py (conftest.py), which then purges B. Molecule's
+destroy removes B."""
 import hashlib
 import json
 import re
@@ -33,7 +35,9 @@ LOAD = notebook("import psycopg\nimport restore_helper\nwith psycopg.connect() a
                 " [(n, tag) for n in range(rows)])\n"
                 "print(f'loaded {rows} rows ({tag}) {restore_helper.GREETING}')\n",
                 parameters="rows = 1\ntag = 'by-hand'\n")
+# her own rows, and the rows her declared event loads (prepare.yml's notebook, files/load.ipynb)
 ROWS = "SELECT tag, count(*) FROM public.restore_sales GROUP BY tag ORDER BY tag"
+EVENT_ROWS = "SELECT count(*) FROM public.upgrade_sales WHERE tag = 'scheduled'"
 ROLES = "SELECT rolname, rolpassword FROM pg_authid WHERE rolname !~ '^pg_' ORDER BY 1"
 HUB_USERS = ("python3 -c \"import json, sqlite3; print(json.dumps(dict(sqlite3.connect("
              "'/srv/jupyterhub/jupyterhub.sqlite').execute('SELECT name, created FROM users'))))\"")
@@ -53,16 +57,21 @@ def history(host):
     return [job["id"] for job in answer.get("rows", [])]
 
 
+def scheduled_rows(host):
+    return int(superuser(host, EVENT_ROWS).stdout.strip())
+
+
 def state(host):
     """What people made, read from the running stack."""
     return {
         "rows": superuser(host, ROWS).stdout,
+        "event rows": scheduled_rows(host),
         "roles": superuser(host, ROLES, db="postgres").stdout,
         "events": events(host),
         "history": history(host),
         "hub users": json.loads(hub(host, HUB_USERS).stdout),
-        "notebooks": hub(host, "ls restore", user=ANALYST).stdout.split(),
-        "library": hub(host, "cat /opt/vixtract/lib/restore_helper.py").stdout,
+        "notebooks": hub(host, "ls restore upgrade", user=ANALYST).stdout.split(),
+        "library": hub(host, "cat /opt/vixtract/lib/restore_helper.py /opt/vixtract/lib/upgrade_helper.py").stdout,
         "certificate": host.check_output(f"sha256sum {CERTIFICATE}"),
         "served certificate": served_certificate(host),
     }
@@ -116,14 +125,12 @@ def test_a_lost_server_comes_back_from_its_backup_on_a_fresh_one(host, tmp_path_
     put_file(host, f"/home/{ANALYST}/restore/load.ipynb", LOAD, user=ANALYST)
     hub(host, "papermill --log-output -p rows 3 restore/load.ipynb restore/load.by-hand.ipynb", user=ANALYST,
         env=ANALYST_ENV)
+    scheduled = scheduled_rows(host)
     job = run_and_wait(host, EVENT["title"])
     assert job["code"] == 0, job
-    declared = api(host, "/api/app/get_event/v1", {"title": EVENT["title"]}, key=api_key())["event"]
-    made = {key: value for key, value in declared.items() if key not in ("id", "created", "modified", "username")}
-    made.update(title="anna: monthly export", notes="made in the UI", timing={"days": [1], "hours": [5], "minutes": [0]})
-    assert api(host, "/api/app/create_event/v1", made, key=api_key())["code"] == 0
     before = state(host)
-    assert before["rows"].split() == ["by-hand|3", "scheduled|2"], before["rows"]
+    assert before["rows"].split() == ["by-hand|3"], before["rows"]
+    assert before["event rows"] == scheduled + EVENT["parameters"]["rows"], (scheduled, before["event rows"])
     assert job["id"] in before["history"] and "anna: monthly export" in before["events"], before
 
     # backed up, with a copy on the controller
@@ -156,15 +163,15 @@ def test_a_lost_server_comes_back_from_its_backup_on_a_fresh_one(host, tmp_path_
     after = state(host)
     for key, value in before.items():
         assert after[key] == value, (key, value, after[key])
-    for name in ("anna.k", "bi"):
+    for name in [user["name"] for user in VARS["vixtract_users"]]:
         assert can_log_in(host, name, credential(f"users/{name}")), f"{name} cannot log in on B"
     ran = session(host, "run", ANALYST, password, "import restore_helper; print(restore_helper.GREETING)")
     assert ran["ok"] and ran["error"] is None and ran["stdout"].strip() == "from the shared library", ran
     reader = psql(host, "bi_reader", credential("postgres/bi_reader"), "SELECT count(*) FROM public.restore_sales")
-    assert reader.rc == 0 and reader.stdout.strip() == "5", reader.stderr
+    assert reader.rc == 0 and reader.stdout.strip() == "3", reader.stderr
     job = run_and_wait(host, EVENT["title"])
     assert job["code"] == 0, job
-    assert superuser(host, ROWS).stdout.split() == ["by-hand|3", "scheduled|4"]
+    assert scheduled_rows(host) == before["event rows"] + EVENT["parameters"]["rows"]
 
     rc, out = run_playbook()
     assert rc == 0 and changed_count(out) == 0, out[-3000:]

@@ -1,1 +1,0 @@
-"""Helpers come from molecule/resources/testlib (vixtest, on the verifier's PYTHONPATH)."""
