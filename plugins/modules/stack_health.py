@@ -24,7 +24,10 @@ options:
     type: str
     required: true
   container:
-    description: The component's container; its absence, a stop, a restart loop or an unhealthy check is a problem.
+    description: >-
+      The component's container; its absence, a stop, a restart loop or an unhealthy check is a problem. A container
+      whose health check has not yet passed since it started (health C(starting)) is asked again every second, for up
+      to 60 seconds, before that counts: a report right after a deploy does not call a restart a problem.
     type: str
   version_command:
     description: >-
@@ -142,15 +145,26 @@ def run(argv):
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def container_findings(name):
-    """(report fields, problems, volume sources) of a container, from `docker inspect`."""
-    rc, out, _err = run(["docker", "inspect", "--type", "container", name])
-    if rc != 0:
-        return {"state": "missing", "health": "none", "restarts": 0, "image": ""}, \
-            [f"container {name} does not exist: run playbooks/site.yml"], []
-    info = json.loads(out)[0]
-    state = info.get("State", {})
-    health = (state.get("Health") or {}).get("Status", "none")
+# How long a container whose health check has not passed since it started (`starting`) is given: longer than the
+# stack's longest check interval (15 s) and the engine's first check after a start
+STARTING_WAIT = 60
+
+
+def container_findings(name, wait=STARTING_WAIT, sleep=time.sleep):
+    """(report fields, problems, volume sources) of a container, from `docker inspect`. A container in `starting`
+    is inspected again every second, for up to WAIT seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        rc, out, _err = run(["docker", "inspect", "--type", "container", name])
+        if rc != 0:
+            return {"state": "missing", "health": "none", "restarts": 0, "image": ""}, \
+                [f"container {name} does not exist: run playbooks/site.yml"], []
+        info = json.loads(out)[0]
+        state = info.get("State", {})
+        health = (state.get("Health") or {}).get("Status", "none")
+        if health != "starting" or state.get("Status") != "running" or time.monotonic() >= deadline:
+            break
+        sleep(1)
     status = state.get("Status", "unknown")
     fields = {"state": status, "health": health, "restarts": int(info.get("RestartCount", 0)),
               "image": info.get("Config", {}).get("Image", "")}

@@ -143,6 +143,28 @@ def test_a_container_that_is_not_running_well_is_a_problem_and_the_module_does_n
     assert len(result["problems"]) == 1 and result["problems"][0].startswith(expected), result["problems"]
 
 
+def test_a_container_starting_after_a_restart_is_asked_again_until_its_first_check_passes(monkeypatch):
+    """Docker says `starting` until a restarted container's first check, one interval after the start: a report
+    right after a deploy waits for it rather than calling it a problem."""
+    answers = [inspect(health="starting"), inspect(health="starting"), inspect(health="healthy")]
+    monkeypatch.setattr(stack_health, "run", lambda argv: (0, json.dumps([answers.pop(0)]), ""))
+    slept = []
+    fields, problems, _sources = stack_health.container_findings("vixtract-nginx", wait=60, sleep=slept.append)
+    assert (fields["health"], problems, slept, answers) == ("healthy", [], [1, 1], [])
+
+
+def test_a_container_still_starting_after_the_wait_is_a_problem(monkeypatch):
+    asked = []
+    monkeypatch.setattr(stack_health, "run", lambda argv: asked.append(argv) or (0, json.dumps([inspect(
+        health="starting")]), ""))
+    clock = iter(range(0, 1000, 10))
+    monkeypatch.setattr(stack_health.time, "monotonic", lambda: next(clock))
+    fields, problems, _sources = stack_health.container_findings("vixtract-nginx", wait=60, sleep=lambda _s: None)
+    assert fields["health"] == "starting" and len(asked) == 6, asked  # at 10, 20 ... 60 s
+    assert problems == ["container vixtract-nginx is starting: docker inspect vixtract-nginx shows its health check's "
+                        "output"]
+
+
 def test_a_healthy_container_reports_its_image_version_volumes_and_process(monkeypatch, run_module):
     calls = fake_docker(monkeypatch, inspect(), top="PID COMMAND\n12 python3 -m jupyterhub_idle_culler --timeout=60\n",
                         version_out=("", "nginx version: nginx/1.26.3\n"))
