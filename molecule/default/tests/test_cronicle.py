@@ -254,3 +254,9 @@ def test_the_container_mounts_its_volumes_and_the_hubs_each_once(host):
                        "vixtract-jupyterhub-home": ("/home", True),
                        "vixtract-jupyterhub-lib": ("/opt/vixtract/lib", True),
                        "vixtract-jupyterhub-users": ("/var/lib/extrausers", False)}
+
+
+def test_node_runs_cronicle_and_npm_is_gone(host):
+    """Debian's npm only installs Cronicle's modules while the image is built, and is purged in that layer."""
+    assert host.run(f"docker exec {CONTAINER} node --version").rc == 0
+    assert host.run(f"docker exec {CONTAINER} sh -c 'command -v npm'").rc != 0
