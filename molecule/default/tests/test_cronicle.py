@@ -257,6 +257,11 @@ def test_the_container_mounts_its_volumes_and_the_hubs_each_once(host):
 
 
 def test_node_runs_cronicle_and_npm_is_gone(host):
-    """Debian's npm only installs Cronicle's modules while the image is built, and is purged in that layer."""
+    """npm (vixtract_npm_version) only installs Cronicle's modules, and the Hub's configurable-http-proxy, while each
+    image is built, and is gone at the end of that layer: no npm in either container, nor its unpacked release."""
     assert host.run(f"docker exec {CONTAINER} node --version").rc == 0
-    assert host.run(f"docker exec {CONTAINER} sh -c 'command -v npm'").rc != 0
+    for container in (CONTAINER, "vixtract-jupyterhub"):
+        assert host.run(f"docker exec {container} sh -c 'command -v npm'").rc != 0, container
+        leftovers = host.run(f"docker exec {container} sh -c 'ls -d /tmp/npm /tmp/npm.tgz /usr/lib/node_modules/npm "
+                             "/usr/local/lib/node_modules/npm /usr/share/nodejs/npm 2>/dev/null'")
+        assert leftovers.stdout.strip() == "", (container, leftovers.stdout)
