@@ -89,9 +89,10 @@ def test_schedules_history_and_her_own_event_survived_and_run_on_the_new_cronicl
     event = api(host, "/api/app/get_event/v1", {"title": EVENT["title"]}, key=api_key())
     assert event["code"] == 0, event
     assert event["event"]["id"] == before["event"]["id"]
-    # "15 2 * * *" (was "0 2 * * *"), worked out by hand
-    assert EVENT["schedule"] == "15 2 * * *"
-    assert event["event"]["timing"] == {"hours": [2], "minutes": [15]} != before["event"]["timing"]
+    # "15 2 30 2 *" (was "0 2 30 2 *"), worked out by hand
+    assert EVENT["schedule"] == "15 2 30 2 *"
+    assert event["event"]["timing"] == {"months": [2], "days": [30], "hours": [2], "minutes": [15]} \
+        != before["event"]["timing"]
     # the event she made by hand is left alone
     own = api(host, "/api/app/get_event/v1", {"id": before["own_event_id"]}, key=api_key())
     assert own["code"] == 0 and own["event"]["title"] == "anna: monthly export", own
