@@ -1,8 +1,11 @@
-"""vixtract_tls_mode acme against a real ACME server (pebble): HTTP-01 through nginx, no re-request on a re-run,
-renewal on the host."""
+"""vixtract_tls_mode acme on the app server against a real ACME server (pebble, on the app server's engine):
+HTTP-01 through nginx, no re-request on a re-run, renewal on the host."""
 import shlex
 
 from vixtest.stack import changed_count, run_playbook, stack_vars
+
+# nginx runs on the app server
+testinfra_hosts = ["ansible://vixtract-multi-app"]
 
 # the nginx role alone, as an ops team runs it (validation first, nothing else)
 NGINX_ONLY = ["nginx"]

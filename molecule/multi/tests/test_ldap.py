@@ -1,9 +1,13 @@
-"""LDAP beside local accounts, against the scenario's OpenLDAP server (molecule/resources/slapd):
-alice and carl are in cn=analysts (allowed), bob only in cn=sales. StartTLS, verified with vixtract_ldap_ca_file."""
+"""LDAP beside local accounts on the app server, against the scenario's OpenLDAP server (molecule/resources/slapd,
+on the app server's engine): alice and carl are in cn=analysts (allowed), bob only in cn=sales. StartTLS, verified
+with vixtract_ldap_ca_file."""
 import json
 
 from vixtest.stack import credential
 from vixtest.hub import can_log_in, hub, papermill, put_file, session
+
+# the Hub runs on the app server
+testinfra_hosts = ["ansible://vixtract-multi-app"]
 
 
 def test_jupyterhub_talks_starttls_to_the_directory(host):
