@@ -103,6 +103,17 @@ def roles_run(output):
                           re.M))
 
 
+def changed_tasks(output):
+    """The names of the tasks that reported a change ("changed: [host]" under "TASK [name]")."""
+    changed, task = set(), None
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            task = line[len("TASK ["):].rsplit("]", 1)[0]
+        elif line.startswith("changed: [") and task:
+            changed.add(task)
+    return changed
+
+
 def changed_count(output):
     """Sum of changed= over the PLAY RECAP lines."""
     total = 0
